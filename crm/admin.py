@@ -1,0 +1,529 @@
+"""The managers' admin: every record, made for daily use.
+
+Computed columns (expected value, campaign metrics, overdue) come from queryset annotations, so a
+changelist runs the same few queries however many rows it shows. Writes that carry a rule (stage
+moves, conversion, completing tasks) go through the services and model methods.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+
+from . import resources, services
+from .models import (
+    TASK_OPEN_STATUSES,
+    Campaign,
+    Contact,
+    Interaction,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    Stage,
+    StageChange,
+    Task,
+)
+
+admin.site.site_header = _("CRM administration")
+admin.site.site_title = _("CRM administration")
+admin.site.index_title = _("Sales team management")
+admin.site.empty_value_display = "—"
+
+AUDIT_FIELDS = ("created_by", "created_at", "updated_at")
+
+
+def stars(rating) -> str:
+    """A 1-5 rating as five stars, filled up to the rating."""
+    if not rating:
+        return "—"
+    return "★" * rating + "☆" * (5 - rating)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Fills ``created_by`` (and the owner, when left empty) from the logged-in user."""
+
+    readonly_fields = AUDIT_FIELDS
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        if hasattr(obj, "fill_owner"):
+            obj.fill_owner(request.user)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if instance._state.adding:
+                instance.created_by = request.user
+            if isinstance(instance, Task) and not instance.assigned_to_id:
+                instance.assigned_to = request.user
+            instance.save()
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        formset.save_m2m()
+
+
+class ImportExportAdmin(ImportExportModelAdmin):
+    """CSV and XLSX, UTF-8 with a byte-order mark so spreadsheet programs show Arabic right."""
+
+    formats = [CSV, XLSX]
+    to_encoding = "utf-8-sig"
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # The confirm step must also roll back everything if any row fails validation.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+
+# --- Inlines ---------------------------------------------------------------------------------
+
+
+class InteractionInline(admin.TabularInline):
+    model = Interaction
+    fields = ("kind", "subject", "outcome", "duration", "occurred_at")
+    extra = 0
+    show_change_link = True
+    ordering = ("-occurred_at",)
+
+
+class TaskInline(admin.TabularInline):
+    model = Task
+    fields = ("title", "priority", "status", "due_date", "assigned_to")
+    autocomplete_fields = ("assigned_to",)
+    extra = 0
+    show_change_link = True
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    fk_name = "opportunity"
+    fields = ("changed_at", "from_stage", "to_stage", "amount", "probability", "changed_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("from_stage", "to_stage", "changed_by")
+
+
+# --- Campaigns -------------------------------------------------------------------------------
+
+
+@admin.register(Campaign)
+class CampaignAdmin(AuditedAdmin, ImportExportAdmin):
+    resource_classes = [resources.CampaignResource]
+    list_display = (
+        "name",
+        "kind",
+        "status",
+        "start_date",
+        "end_date",
+        "budget",
+        "actual_cost",
+        "over_budget",
+        "leads_count",
+        "converted_count",
+        "conversion_rate",
+        "cost_per_lead",
+        "won_revenue",
+        "roi",
+        "owner",
+    )
+    list_filter = ("kind", "status", "start_date", "owner")
+    search_fields = ("name", "description")
+    autocomplete_fields = ("owner",)
+    date_hierarchy = "start_date"
+    list_select_related = ("owner",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_metrics()
+
+    @admin.display(description=_("leads"), ordering="leads_count")
+    def leads_count(self, obj):
+        return obj.leads_count
+
+    @admin.display(description=_("converted"), ordering="converted_count")
+    def converted_count(self, obj):
+        return obj.converted_count
+
+    @admin.display(description=_("conversion rate (%)"), ordering="conversion_rate")
+    def conversion_rate(self, obj):
+        return obj.conversion_rate
+
+    @admin.display(description=_("cost per lead"), ordering="cost_per_lead")
+    def cost_per_lead(self, obj):
+        return obj.cost_per_lead
+
+    @admin.display(description=_("won revenue"), ordering="won_revenue")
+    def won_revenue(self, obj):
+        return obj.won_revenue
+
+    @admin.display(description=_("ROI (%)"), ordering="roi")
+    def roi(self, obj):
+        return obj.roi
+
+    @admin.display(description=_("over budget"), boolean=True)
+    def over_budget(self, obj):
+        return obj.is_over_budget
+
+
+# --- Contacts --------------------------------------------------------------------------------
+
+
+@admin.register(Contact)
+class ContactAdmin(AuditedAdmin, ImportExportAdmin):
+    resource_classes = [resources.ContactResource]
+    list_display = ("name", "company", "title", "email", "phone", "owner", "created_at")
+    list_filter = ("owner", "created_at")
+    search_fields = ("name", "company", "email", "phone")
+    autocomplete_fields = ("owner", "source_lead")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner",)
+    inlines = [InteractionInline, TaskInline]
+
+
+# --- Leads -----------------------------------------------------------------------------------
+
+
+class LeadAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = (
+            "name",
+            "company",
+            "title",
+            "email",
+            "phone",
+            "status",
+            "lost_reason",
+            "rating",
+            "source",
+            "expected_revenue",
+            "campaign",
+            "owner",
+            "notes",
+        )
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        # "Converted" is reached only through conversion (the action below or the convert page).
+        was_converted = self.instance.pk and self.instance.status == LeadStatus.CONVERTED
+        if status == LeadStatus.CONVERTED and not was_converted:
+            raise ValidationError(
+                _("A lead becomes converted only through conversion to a customer.")
+            )
+        if was_converted and status != LeadStatus.CONVERTED:
+            raise ValidationError(_("A converted lead stays converted."))
+        return status
+
+
+@admin.register(Lead)
+class LeadAdmin(AuditedAdmin, ImportExportAdmin):
+    form = LeadAdminForm
+    resource_classes = [resources.LeadResource]
+    list_display = (
+        "name",
+        "company",
+        "email",
+        "phone",
+        "status",
+        "rating_stars",
+        "source",
+        "expected_revenue",
+        "campaign",
+        "owner",
+        "created_at",
+    )
+    list_filter = ("status", "source", "rating", "campaign", "owner", "created_at")
+    search_fields = ("name", "company", "email", "phone")
+    autocomplete_fields = ("campaign", "owner")
+    date_hierarchy = "created_at"
+    list_select_related = ("campaign", "owner")
+    readonly_fields = ("contact", "converted_at", "converted_by", *AUDIT_FIELDS)
+    inlines = [InteractionInline, TaskInline]
+    actions = ["convert_selected"]
+
+    @admin.display(description=_("rating"), ordering="rating")
+    def rating_stars(self, obj):
+        return stars(obj.rating)
+
+    @admin.action(description=_("Convert selected leads to customers"), permissions=["change"])
+    def convert_selected(self, request, queryset):
+        converted, skipped = 0, []
+        for lead in queryset.select_related("campaign", "owner"):
+            if not lead.can_convert:
+                skipped.append(lead.name)
+                continue
+            matches = list(Contact.objects.matching_lead(lead)[:2])
+            if len(matches) > 1:
+                # Which of several look-alikes is the same person is the rep's call, on the page.
+                skipped.append(lead.name)
+                continue
+            try:
+                services.lead_convert(
+                    lead=lead, by=request.user, contact=matches[0] if matches else None
+                )
+            except ValidationError:
+                skipped.append(lead.name)
+            else:
+                converted += 1
+        if converted:
+            self.message_user(
+                request,
+                ngettext("%(count)d lead converted.", "%(count)d leads converted.", converted)
+                % {"count": converted},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "Not converted (already converted, lost, or matching several customers): "
+                    "%(names)s"
+                )
+                % {"names": ", ".join(skipped)},
+                messages.WARNING,
+            )
+
+
+# --- Pipeline --------------------------------------------------------------------------------
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "name_ar",
+        "code",
+        "order",
+        "default_probability",
+        "is_closed",
+        "is_won",
+    )
+    list_editable = ("order", "default_probability")
+    search_fields = ("name", "name_ar", "code")
+    ordering = ("order",)
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    """The stage history is a record of what happened: readable, never edited by hand."""
+
+    list_display = (
+        "opportunity",
+        "from_stage",
+        "to_stage",
+        "amount",
+        "probability",
+        "changed_by",
+        "changed_at",
+    )
+    list_filter = ("to_stage", "changed_at")
+    search_fields = ("opportunity__name",)
+    date_hierarchy = "changed_at"
+    list_select_related = ("opportunity", "from_stage", "to_stage", "changed_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CloseLostForm(forms.Form):
+    lost_reason = forms.CharField(label=_("Lost reason"), max_length=255)
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
+    resource_classes = [resources.OpportunityResource]
+    list_display = (
+        "name",
+        "contact",
+        "lead",
+        "stage",
+        "amount",
+        "probability",
+        "expected_value",
+        "expected_close_date",
+        "campaign",
+        "owner",
+        "closed_at",
+    )
+    list_filter = ("stage", "owner", "campaign", "expected_close_date", "closed_at")
+    search_fields = ("name", "contact__name", "lead__name", "description")
+    autocomplete_fields = ("contact", "lead", "campaign", "owner")
+    date_hierarchy = "created_at"
+    list_select_related = ("contact", "lead", "stage", "campaign", "owner")
+    readonly_fields = ("closed_at", *AUDIT_FIELDS)
+    inlines = [StageChangeInline]
+    actions = ["close_as_lost"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_expected_value()
+
+    @admin.display(description=_("expected value"), ordering="expected_value")
+    def expected_value(self, obj):
+        return obj.expected_value
+
+    def save_model(self, request, obj, form, change):
+        # The stage rule (probability, closed_at, history) applies here as on every other path.
+        services.opportunity_save(
+            opportunity=obj,
+            by=request.user,
+            probability_set_by_hand="probability" in form.changed_data,
+        )
+
+    @admin.action(description=_("Close selected opportunities as lost"), permissions=["change"])
+    def close_as_lost(self, request, queryset):
+        lost_stage = Stage.objects.filter(is_closed=True, is_won=False).order_by("order").first()
+        open_deals = queryset.filter(stage__is_closed=False).select_related("stage")
+        form = CloseLostForm(request.POST if "apply" in request.POST else None)
+        if lost_stage and form.is_valid():
+            with transaction.atomic():
+                for opportunity in open_deals:
+                    services.opportunity_move_stage(
+                        opportunity=opportunity,
+                        stage=lost_stage,
+                        by=request.user,
+                        lost_reason=form.cleaned_data["lost_reason"],
+                    )
+            count = len(open_deals)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d opportunity closed as lost.",
+                    "%(count)d opportunities closed as lost.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/crm/opportunity/close_lost.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Close opportunities as lost"),
+                "opts": self.model._meta,
+                "form": form,
+                "opportunities": open_deals,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "action": "close_as_lost",
+            },
+        )
+
+
+# --- Activities ------------------------------------------------------------------------------
+
+
+@admin.register(Interaction)
+class InteractionAdmin(AuditedAdmin):
+    list_display = (
+        "subject",
+        "kind",
+        "outcome",
+        "duration",
+        "occurred_at",
+        "lead",
+        "contact",
+        "opportunity",
+        "created_by",
+    )
+    list_filter = ("kind", "occurred_at", "created_by")
+    search_fields = ("subject", "notes", "outcome")
+    autocomplete_fields = ("lead", "contact", "opportunity")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("lead", "contact", "opportunity", "created_by")
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_overdue=True)
+        if self.value() == "no":
+            return queryset.filter(is_overdue=False)
+        return queryset
+
+
+@admin.register(Task)
+class TaskAdmin(AuditedAdmin):
+    list_display = (
+        "title",
+        "priority",
+        "status",
+        "due_date",
+        "overdue",
+        "assigned_to",
+        "lead",
+        "contact",
+        "opportunity",
+        "completed_at",
+    )
+    list_filter = (OverdueFilter, "status", "priority", "assigned_to", "due_date")
+    search_fields = ("title", "description")
+    autocomplete_fields = ("assigned_to", "lead", "contact", "opportunity")
+    date_hierarchy = "due_date"
+    list_select_related = ("assigned_to", "lead", "contact", "opportunity")
+    readonly_fields = ("completed_at", *AUDIT_FIELDS)
+    actions = ["mark_completed", "reopen"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_overdue()
+
+    @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    def save_model(self, request, obj, form, change):
+        if not obj.assigned_to_id:
+            obj.assigned_to = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Mark selected tasks completed"), permissions=["change"])
+    def mark_completed(self, request, queryset):
+        tasks = list(queryset.filter(status__in=TASK_OPEN_STATUSES))
+        with transaction.atomic():
+            for task in tasks:
+                task.complete()
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d task marked completed.", "%(count)d tasks marked completed.", len(tasks)
+            )
+            % {"count": len(tasks)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reopen selected tasks"), permissions=["change"])
+    def reopen(self, request, queryset):
+        tasks = list(queryset.exclude(status__in=TASK_OPEN_STATUSES))
+        with transaction.atomic():
+            for task in tasks:
+                task.reopen()
+        self.message_user(
+            request,
+            ngettext("%(count)d task reopened.", "%(count)d tasks reopened.", len(tasks))
+            % {"count": len(tasks)},
+            messages.SUCCESS,
+        )
