@@ -81,7 +81,9 @@ def test_lead_convert_creates_customer_and_links_history(rep):
     assert (interaction.lead, interaction.contact) == (lead, contact)
     assert (task.lead, task.contact) == (lead, contact)
 
-    note = Interaction.objects.get(lead=lead, kind=InteractionKind.NOTE, contact=contact)
+    note = Interaction.objects.exclude(pk=interaction.pk).get(
+        lead=lead, kind=InteractionKind.NOTE, contact=contact
+    )
     assert "أحمد العتيبي" in note.subject
     assert note.created_by == rep
 

@@ -1,0 +1,56 @@
+"""The CRM's records: leads, contacts, deals and their pipeline, interactions, tasks, campaigns.
+
+Every bound a record has is enforced twice: by field validators (a clear message in forms and the
+admin) and by a database constraint (so no bulk update, import or raw write can store it).
+"""
+
+from .activity import Interaction, Task, TaskQuerySet
+from .base import MONEY, ZERO, OwnedModel, TimeStampedModel, expected_value, percent, ratio
+from .campaign import Campaign, CampaignQuerySet
+from .choices import (
+    TASK_OPEN_STATUSES,
+    CampaignKind,
+    CampaignStatus,
+    InteractionKind,
+    InteractionOutcome,
+    LeadSource,
+    LeadStatus,
+    TaskPriority,
+    TaskStatus,
+)
+from .contact import Contact, ContactQuerySet
+from .lead import Lead, LeadQuerySet
+from .pipeline import Opportunity, OpportunityQuerySet, Stage, StageChange, StageQuerySet
+
+__all__ = [
+    "MONEY",
+    "TASK_OPEN_STATUSES",
+    "ZERO",
+    "Campaign",
+    "CampaignKind",
+    "CampaignQuerySet",
+    "CampaignStatus",
+    "Contact",
+    "ContactQuerySet",
+    "Interaction",
+    "InteractionKind",
+    "InteractionOutcome",
+    "Lead",
+    "LeadQuerySet",
+    "LeadSource",
+    "LeadStatus",
+    "Opportunity",
+    "OpportunityQuerySet",
+    "OwnedModel",
+    "Stage",
+    "StageChange",
+    "StageQuerySet",
+    "Task",
+    "TaskPriority",
+    "TaskQuerySet",
+    "TaskStatus",
+    "TimeStampedModel",
+    "expected_value",
+    "percent",
+    "ratio",
+]

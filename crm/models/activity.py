@@ -1,0 +1,251 @@
+"""Activities: interactions that happened and tasks to do."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .base import TimeStampedModel, choice_constraint
+from .choices import (
+    TASK_OPEN_STATUSES,
+    InteractionKind,
+    InteractionOutcome,
+    TaskPriority,
+    TaskStatus,
+)
+from .contact import Contact
+from .lead import Lead
+from .pipeline import Opportunity
+
+
+class Interaction(TimeStampedModel):
+    """Something that happened with a lead, a customer or a deal (تفاعل)."""
+
+    Kind = InteractionKind
+    Outcome = InteractionOutcome
+
+    kind = models.CharField(_("type"), max_length=20, choices=InteractionKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=100, blank=True)
+    duration = models.PositiveIntegerField(
+        _("duration (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0, message=_("Enter a duration of zero or more minutes."))],
+    )
+    occurred_at = models.DateTimeField(_("date and time"), default=timezone.now)
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["-occurred_at", "-id"], name="crm_interaction_occurred_idx"),
+            models.Index(fields=["lead", "-occurred_at"], name="crm_interaction_lead_idx"),
+            models.Index(fields=["contact", "-occurred_at"], name="crm_interaction_contact_idx"),
+            models.Index(fields=["opportunity", "-occurred_at"], name="crm_interaction_opp_idx"),
+            models.Index(fields=["kind", "-occurred_at"], name="crm_interaction_kind_idx"),
+        ]
+        constraints = [
+            choice_constraint("kind", InteractionKind, "interaction"),
+            models.CheckConstraint(
+                condition=~Q(subject=""), name="crm_interaction_subject_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration__isnull=True) | Q(duration__gte=0),
+                name="crm_interaction_duration_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(lead__isnull=False)
+                | Q(contact__isnull=False)
+                | Q(opportunity__isnull=False),
+                name="crm_interaction_linked",
+                violation_error_message=_(
+                    "Link the interaction to a lead, a customer or an opportunity."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def clean(self):
+        super().clean()
+        if not (self.lead_id or self.contact_id or self.opportunity_id):
+            raise ValidationError(
+                _("Link the interaction to a lead, a customer or an opportunity."), code="links"
+            )
+
+
+# --- Task ------------------------------------------------------------------------------------
+
+
+class TaskQuerySet(models.QuerySet):
+    def open(self) -> TaskQuerySet:
+        return self.filter(status__in=TASK_OPEN_STATUSES)
+
+    def overdue(self, today=None) -> TaskQuerySet:
+        """Open tasks whose due date has passed."""
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+    def with_overdue(self, today=None) -> TaskQuerySet:
+        """Annotate ``is_overdue`` so lists can show and sort by it without a query per row."""
+        today = today or timezone.localdate()
+        return self.annotate(
+            is_overdue=models.Case(
+                models.When(Q(status__in=TASK_OPEN_STATUSES, due_date__lt=today), then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
+class Task(TimeStampedModel):
+    """Work to do (مهمة), assigned to a user, optionally about a lead, customer or deal."""
+
+    Priority = TaskPriority
+    Status = TaskStatus
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    priority = models.CharField(
+        _("priority"), max_length=20, choices=TaskPriority.choices, default=TaskPriority.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.PENDING
+    )
+    due_date = models.DateField(_("due date"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        blank=True,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["due_date", "id"], name="crm_task_due_idx"),
+            models.Index(
+                fields=["assigned_to", "status", "due_date"], name="crm_task_assignee_idx"
+            ),
+            models.Index(fields=["status", "due_date"], name="crm_task_status_due_idx"),
+        ]
+        constraints = [
+            choice_constraint("priority", TaskPriority, "task"),
+            choice_constraint("status", TaskStatus, "task"),
+            models.CheckConstraint(condition=~Q(title=""), name="crm_task_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status=TaskStatus.COMPLETED, completed_at__isnull=False)
+                | (~Q(status=TaskStatus.COMPLETED) & Q(completed_at__isnull=True)),
+                name="crm_task_completed_at_matches_status",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # Whatever path changes the status (form, admin, import), completed_at follows it.
+        if self.status == TaskStatus.COMPLETED and self.completed_at is None:
+            self.completed_at = timezone.now()
+        elif self.status != TaskStatus.COMPLETED:
+            self.completed_at = None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "completed_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in TASK_OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        if "is_overdue" in self.__dict__:
+            return self.__dict__["is_overdue"]
+        return self.is_open and self.due_date < timezone.localdate()
+
+    @is_overdue.setter
+    def is_overdue(self, value) -> None:
+        self.__dict__["is_overdue"] = value
+
+    def complete(self) -> None:
+        """Mark the task done now."""
+        if self.status == TaskStatus.COMPLETED:
+            return
+        self.status = TaskStatus.COMPLETED
+        self.completed_at = timezone.now()
+        self.save(update_fields=["status", "completed_at", "updated_at"])
+
+    complete.alters_data = True
+
+    def reopen(self) -> None:
+        """Put a completed or cancelled task back to pending."""
+        if self.is_open:
+            return
+        self.status = TaskStatus.PENDING
+        self.completed_at = None
+        self.save(update_fields=["status", "completed_at", "updated_at"])
+
+    reopen.alters_data = True

@@ -1,0 +1,104 @@
+"""Shared building blocks: money, database-side arithmetic, timestamps and owners."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models.functions import NullIf, Round
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+RATE = models.DecimalField(max_digits=20, decimal_places=2)
+
+non_negative = MinValueValidator(ZERO, message=_("Enter an amount of zero or more."))
+phone_validator = RegexValidator(
+    r"^\+?[\d\s().\-/]{5,32}$",
+    message=_("Enter a phone number: digits, spaces, +, -, ( and ) only, at least 5 characters."),
+)
+
+
+def money_field(verbose_name, **kwargs) -> models.DecimalField:
+    """A non-null amount of money that is never negative."""
+    return models.DecimalField(
+        verbose_name, **MONEY, default=ZERO, validators=[non_negative], **kwargs
+    )
+
+
+def _rounded_quotient(numerator, denominator) -> Round:
+    """``numerator / denominator`` to 2 places; NULL (shown as "—") when the denominator is 0."""
+    # Dividing as floating point keeps SQLite from dividing integers (7 * 100 / 3 is 233 there)
+    # and from casting 100.0 back to an integer; ROUND brings it back to an exact 2-place decimal.
+    quotient = ExpressionWrapper(numerator / NullIf(denominator, 0), output_field=FloatField())
+    return Round(quotient, 2, output_field=RATE)
+
+
+def percent(numerator, denominator) -> Round:
+    """``numerator / denominator × 100`` in the database, NULL when the denominator is zero."""
+    return _rounded_quotient(numerator * Value(100.0), denominator)
+
+
+def ratio(numerator, denominator) -> Round:
+    """``numerator / denominator`` in the database, NULL when the denominator is zero."""
+    return _rounded_quotient(numerator * Value(1.0), denominator)
+
+
+def expected_value(amount="amount", probability="probability") -> Round:
+    """Amount × probability / 100, rounded to 2 places, computed by the database."""
+    return Round(
+        F(amount) * F(probability) * Value(Decimal("0.01")),
+        2,
+        output_field=models.DecimalField(**MONEY),
+    )
+
+
+def choice_constraint(field: str, choices: type[models.TextChoices], model: str):
+    """Keep ``field`` within ``choices`` in the database: choices alone constrain nothing."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=f"crm_{model}_{field}_valid"
+    )
+
+
+class TimeStampedModel(models.Model):
+    """When a record was made and changed, and by whom it was made (set by the server)."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class OwnedModel(TimeStampedModel):
+    """A record with a responsible user, who defaults to its creator."""
+
+    # blank=True: forms and the admin may leave it empty and the server fills in the creator;
+    # the column itself is NOT NULL, so no record is ever stored without an owner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    def fill_owner(self, user) -> None:
+        """Give the record to ``user`` (its creator) if nobody owns it yet."""
+        if not self.owner_id:
+            self.owner = user

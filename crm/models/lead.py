@@ -1,0 +1,174 @@
+"""Leads: people or companies that might buy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .base import OwnedModel, choice_constraint, money_field, phone_validator
+from .campaign import Campaign
+from .choices import LeadSource, LeadStatus
+from .contact import Contact
+
+
+class LeadQuerySet(models.QuerySet):
+    def open(self) -> LeadQuerySet:
+        """Leads still being worked: neither lost nor converted."""
+        return self.exclude(status__in=[LeadStatus.LOST, LeadStatus.CONVERTED])
+
+    def owned_by(self, user) -> LeadQuerySet:
+        return self.filter(owner=user)
+
+
+class Lead(OwnedModel):
+    """A person or company that might buy (عميل محتمل)."""
+
+    Status = LeadStatus
+    Source = LeadSource
+
+    name = models.CharField(_("name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_validator])
+    status = models.CharField(
+        _("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW
+    )
+    lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, message=_("The rating is from 1 to 5 stars.")),
+            MaxValueValidator(5, message=_("The rating is from 1 to 5 stars.")),
+        ],
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=LeadSource.choices, default=LeadSource.OTHER
+    )
+    expected_revenue = money_field(_("expected revenue"))
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    # Set by conversion only (services.lead_convert), never from a form.
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="leads",
+    )
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True, editable=False)
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("converted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="crm_lead_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="crm_lead_status_idx"),
+            models.Index(fields=["owner", "status"], name="crm_lead_owner_status_idx"),
+            models.Index(fields=["source"], name="crm_lead_source_idx"),
+            models.Index(fields=["name"], name="crm_lead_name_idx"),
+            models.Index(fields=["email"], name="crm_lead_email_idx"),
+        ]
+        constraints = [
+            choice_constraint("status", LeadStatus, "lead"),
+            choice_constraint("source", LeadSource, "lead"),
+            models.CheckConstraint(condition=~Q(name=""), name="crm_lead_name_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone=""),
+                name="crm_lead_email_or_phone",
+                violation_error_message=_("Give an email or a phone number to reach this lead."),
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="crm_lead_rating_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_revenue__gte=0), name="crm_lead_expected_revenue_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.LOST) | ~Q(lost_reason=""),
+                name="crm_lead_lost_has_reason",
+                violation_error_message=_("Say why the lead was lost."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.CONVERTED)
+                | Q(contact__isnull=False, converted_at__isnull=False),
+                name="crm_lead_converted_has_contact",
+                violation_error_message=_("Only conversion can mark a lead converted."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.email and not self.phone:
+            message = _("Give an email or a phone number to reach this lead.")
+            errors["email"] = message
+            errors["phone"] = message
+        if self.status == LeadStatus.LOST and not self.lost_reason.strip():
+            errors["lost_reason"] = _("Say why the lead was lost.")
+        if self.status == LeadStatus.CONVERTED and not self.contact_id:
+            errors["status"] = _("A lead becomes converted only through conversion to a customer.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_converted(self) -> bool:
+        return self.status == LeadStatus.CONVERTED
+
+    @property
+    def can_convert(self) -> bool:
+        """Lost leads must be reopened first; converted ones are done."""
+        return self.status not in (LeadStatus.LOST, LeadStatus.CONVERTED)
+
+    def mark_lost(self, reason: str) -> None:
+        """Give up on the lead, saying why."""
+        if self.is_converted:
+            raise ValidationError(_("A converted lead cannot be marked lost."), code="converted")
+        if not reason or not reason.strip():
+            raise ValidationError({"lost_reason": _("Say why the lead was lost.")})
+        self.status = LeadStatus.LOST
+        self.lost_reason = reason.strip()
+        self.save(update_fields=["status", "lost_reason", "updated_at"])
+
+    mark_lost.alters_data = True
+
+    def reopen(self) -> None:
+        """Bring a lost lead back as new."""
+        if self.status != LeadStatus.LOST:
+            raise ValidationError(_("Only a lost lead can be reopened."), code="not_lost")
+        self.status = LeadStatus.NEW
+        self.lost_reason = ""
+        self.save(update_fields=["status", "lost_reason", "updated_at"])
+
+    reopen.alters_data = True

@@ -1,0 +1,297 @@
+"""The sales pipeline: stages, opportunities and their stage history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .base import MONEY, ZERO, OwnedModel, expected_value, money_field
+from .campaign import Campaign
+from .contact import Contact
+from .lead import Lead
+
+
+class StageQuerySet(models.QuerySet):
+    def open(self) -> StageQuerySet:
+        return self.filter(is_closed=False)
+
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Stage(models.Model):
+    """A step of the sales pipeline (مراحل البيع), editable by managers."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    default_probability = models.PositiveSmallIntegerField(
+        _("default probability"),
+        validators=[
+            MaxValueValidator(100, message=_("A probability is a percentage from 0 to 100."))
+        ],
+        help_text=_("Entering this stage sets this probability unless it was set by hand."),
+    )
+    is_closed = models.BooleanField(_("closed"), default=False)
+    is_won = models.BooleanField(_("won"), default=False)
+
+    objects = StageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_probability__gte=0, default_probability__lte=100),
+                name="crm_stage_probability_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_won=False) | Q(is_closed=True, default_probability=100),
+                name="crm_stage_won_is_closed_100",
+                violation_error_message=_("A won stage is closed, with a probability of 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_closed=False) | Q(is_won=True) | Q(default_probability=0),
+                name="crm_stage_lost_is_0",
+                violation_error_message=_("A lost stage has a probability of 0."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    def natural_key(self):
+        return (self.code,)
+
+    @property
+    def display_name(self) -> str:
+        """The stage's name in the active language."""
+        if (get_language() or "").startswith("ar") and self.name_ar:
+            return self.name_ar
+        return self.name
+
+    @property
+    def is_lost(self) -> bool:
+        return self.is_closed and not self.is_won
+
+
+class OpportunityQuerySet(models.QuerySet):
+    def open(self) -> OpportunityQuerySet:
+        return self.filter(stage__is_closed=False)
+
+    def won(self) -> OpportunityQuerySet:
+        return self.filter(stage__is_won=True)
+
+    def with_expected_value(self) -> OpportunityQuerySet:
+        return self.annotate(expected_value=expected_value())
+
+    def pipeline_summary(self) -> dict:
+        """The pipeline per stage and in total, in two queries whatever the data size.
+
+        Returns ``{"stages": [{stage, count, amount, weighted}, ...], "open_count",
+        "open_amount", "open_weighted", "won_amount", "lost_count"}``; every stage is listed,
+        empty ones with zeros.
+        """
+        rows = {
+            row["stage"]: row
+            for row in self.order_by()
+            .values("stage")
+            .annotate(n=Count("pk"), total=Sum("amount"), weighted_total=Sum(expected_value()))
+        }
+        stages = []
+        summary = {
+            "open_count": 0,
+            "open_amount": ZERO,
+            "open_weighted": ZERO,
+            "won_count": 0,
+            "won_amount": ZERO,
+            "lost_count": 0,
+        }
+        for stage in Stage.objects.all():
+            row = rows.get(stage.pk, {})
+            entry = {
+                "stage": stage,
+                "count": row.get("n", 0),
+                "amount": row.get("total") or ZERO,
+                "weighted": (row.get("weighted_total") or ZERO).quantize(Decimal("0.01")),
+            }
+            stages.append(entry)
+            if not stage.is_closed:
+                summary["open_count"] += entry["count"]
+                summary["open_amount"] += entry["amount"]
+                summary["open_weighted"] += entry["weighted"]
+            elif stage.is_won:
+                summary["won_count"] += entry["count"]
+                summary["won_amount"] += entry["amount"]
+            else:
+                summary["lost_count"] += entry["count"]
+        summary["stages"] = stages
+        return summary
+
+
+class Opportunity(OwnedModel):
+    """A potential deal (فرصة تجارية) moving through the pipeline's stages."""
+
+    name = models.CharField(_("name"), max_length=200)
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    amount = money_field(_("amount"))
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"),
+        default=0,
+        validators=[
+            MaxValueValidator(100, message=_("A probability is a percentage from 0 to 100."))
+        ],
+    )
+    # True once a user typed the probability: later stage moves then keep it (won/lost aside).
+    probability_is_manual = models.BooleanField(
+        _("probability set by hand"), default=False, editable=False
+    )
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="crm_opp_created_idx"),
+            models.Index(fields=["stage", "expected_close_date"], name="crm_opp_stage_close_idx"),
+            models.Index(fields=["owner", "stage"], name="crm_opp_owner_stage_idx"),
+            models.Index(fields=["closed_at"], name="crm_opp_closed_idx"),
+            models.Index(fields=["-amount"], name="crm_opp_amount_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="crm_opportunity_name_not_empty"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="crm_opportunity_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="crm_opportunity_probability_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False) | Q(lead__isnull=False),
+                name="crm_opportunity_contact_or_lead",
+                violation_error_message=_("Link the opportunity to a customer or a lead."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.contact_id and not self.lead_id:
+            message = _("Link the opportunity to a customer or a lead.")
+            errors.update(contact=message, lead=message)
+        if self.stage_id and self.stage.is_lost and not self.lost_reason.strip():
+            errors["lost_reason"] = _("Say why the opportunity was lost.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def expected_value(self) -> Decimal:
+        """Amount × probability / 100; lists use the database annotation of the same name."""
+        if "expected_value" in self.__dict__:
+            return self.__dict__["expected_value"]
+        return (self.amount * self.probability / Decimal(100)).quantize(Decimal("0.01"))
+
+    @expected_value.setter
+    def expected_value(self, value) -> None:
+        # Lets QuerySet.with_expected_value() store the database's figure on the instance.
+        self.__dict__["expected_value"] = value
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage.is_closed
+
+
+class StageChange(models.Model):
+    """One move of an opportunity between stages, kept for funnel and ageing reports."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
+    )
+    from_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("from stage"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    probability = models.PositiveSmallIntegerField(_("probability (%)"))
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"], name="crm_stagechange_opp_idx"),
+            models.Index(fields=["to_stage", "changed_at"], name="crm_stagechange_stage_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="crm_stagechange_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="crm_stagechange_probability_0_100",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_stage or '—'} → {self.to_stage}"
