@@ -85,3 +85,19 @@ def test_dashboard_in_arabic_is_right_to_left(rep_client):
     assert 'dir="rtl"' in content
     assert "bootstrap.rtl.min.css" in content
     assert "استكشاف" in content
+
+
+def test_language_switch_works_before_login(client):
+    response = client.post(
+        reverse("set_language"), {"language": "ar", "next": reverse("login")}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("login")
+    assert 'dir="rtl"' in response.content.decode()
+
+
+def test_language_switch_refuses_foreign_next(rep_client):
+    response = rep_client.post(
+        reverse("set_language"), {"language": "en", "next": "https://evil.example.com/"}
+    )
+    assert response.status_code == 302
+    assert "evil.example.com" not in response["Location"]
