@@ -16,6 +16,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from . import resources, services
+from .forms import outcome_input
 from .models import (
     TASK_OPEN_STATUSES,
     Campaign,
@@ -82,10 +83,19 @@ class ImportExportAdmin(ImportExportModelAdmin):
         return kwargs
 
 
+class OutcomeChoicesMixin:
+    """Offers the common interaction outcomes while keeping the field free text."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "outcome":
+            kwargs["widget"] = outcome_input()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 # --- Inlines ---------------------------------------------------------------------------------
 
 
-class InteractionInline(admin.TabularInline):
+class InteractionInline(OutcomeChoicesMixin, admin.TabularInline):
     model = Interaction
     fields = ("kind", "subject", "outcome", "duration", "occurred_at")
     extra = 0
@@ -432,7 +442,7 @@ class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(AuditedAdmin):
+class InteractionAdmin(OutcomeChoicesMixin, AuditedAdmin):
     list_display = (
         "subject",
         "kind",

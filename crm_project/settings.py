@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_filters",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -87,6 +88,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates, so templates/ can hold widget templates too.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "crm_project.wsgi.application"
 ASGI_APPLICATION = "crm_project.asgi.application"

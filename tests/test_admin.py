@@ -404,3 +404,10 @@ def test_admin_campaign_export_has_metrics(manager_client):
     row = dict(zip(dataset.headers, dataset[0], strict=True))
     assert row["leads"] == "1"
     assert row["roi"] == ""
+
+
+def test_admin_interaction_outcome_offers_common_choices(manager_client):
+    response = manager_client.get(reverse("admin:crm_interaction_add"))
+    content = response.content.decode()
+    assert 'list="id_outcome-options"' in content
+    assert '<option value="Follow-up needed">' in content
