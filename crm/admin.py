@@ -16,7 +16,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from . import resources, services
-from .forms import outcome_input
+from .forms import LEAD_FIELDS, outcome_input
 from .models import (
     TASK_OPEN_STATUSES,
     Campaign,
@@ -208,21 +208,7 @@ class ContactAdmin(AuditedAdmin, ImportExportAdmin):
 class LeadAdminForm(forms.ModelForm):
     class Meta:
         model = Lead
-        fields = (
-            "name",
-            "company",
-            "title",
-            "email",
-            "phone",
-            "status",
-            "lost_reason",
-            "rating",
-            "source",
-            "expected_revenue",
-            "campaign",
-            "owner",
-            "notes",
-        )
+        fields = LEAD_FIELDS
 
     def clean_status(self):
         status = self.cleaned_data["status"]

@@ -4,6 +4,23 @@ from django import forms
 
 from .models import InteractionOutcome
 
+# A lead's fields that people fill in; status "converted" and its links come from conversion only.
+LEAD_FIELDS = (
+    "name",
+    "company",
+    "title",
+    "email",
+    "phone",
+    "status",
+    "lost_reason",
+    "rating",
+    "source",
+    "expected_revenue",
+    "campaign",
+    "owner",
+    "notes",
+)
+
 
 class DatalistTextInput(forms.TextInput):
     """A free-text input that offers common values to pick from (an HTML datalist)."""

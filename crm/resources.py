@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from import_export import fields, resources, widgets
 
 from . import services
+from .forms import LEAD_FIELDS
 from .models import Campaign, Contact, Lead, Opportunity, Stage
 
 User = get_user_model()
@@ -92,22 +93,7 @@ class LeadResource(CRMResource):
 
     class Meta(CRMResource.Meta):
         model = Lead
-        fields = (
-            "id",
-            "name",
-            "company",
-            "title",
-            "email",
-            "phone",
-            "status",
-            "lost_reason",
-            "rating",
-            "source",
-            "expected_revenue",
-            "campaign",
-            "owner",
-            "notes",
-        )
+        fields = ("id", *LEAD_FIELDS)
 
     def get_queryset(self):
         return Lead.objects.select_related("owner", "campaign")
