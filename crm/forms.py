@@ -1,8 +1,21 @@
-"""Form pieces shared by the admin and the reps' pages."""
+"""The reps' forms: ModelForms with explicit fields, and the pieces the admin shares with them."""
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from .models import InteractionOutcome
+from .models import (
+    Campaign,
+    Contact,
+    Interaction,
+    InteractionOutcome,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    Stage,
+    Task,
+)
 
 # A lead's fields that people fill in; status "converted" and its links come from conversion only.
 LEAD_FIELDS = (
@@ -43,3 +56,252 @@ class DatalistTextInput(forms.TextInput):
 def outcome_input() -> DatalistTextInput:
     """The interaction outcome: free text, offering the common outcomes in the user's language."""
     return DatalistTextInput(InteractionOutcome.labels)
+
+
+class SearchSelect(forms.Select):
+    """A record picker for big tables: a search box fills the list as you type.
+
+    Only the chosen record is rendered as an option, so a page never lists 100,000 leads; the
+    search box asks ``crm:lookup`` for matches (htmx) and replaces the options.
+    """
+
+    template_name = "crm/widgets/search_select.html"
+
+    def __init__(self, kind, attrs=None):
+        super().__init__(attrs)
+        self.kind = kind
+
+    def optgroups(self, name, value, attrs=None):
+        field = self.choices.field
+        chosen = [v for v in value if str(v).isdigit()]
+        options = [self.create_option(name, "", field.empty_label or "—", not chosen, 0)]
+        for index, obj in enumerate(self.choices.queryset.filter(pk__in=chosen), start=1):
+            label = field.label_from_instance(obj)
+            options.append(self.create_option(name, obj.pk, label, True, index))
+        return [(None, options, 0)]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["lookup_url"] = reverse("crm:lookup", args=[self.kind])
+        return context
+
+
+def user_choices():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class CRMForm(forms.ModelForm):
+    """Shared form behaviour: owners and assignees are active users; record pickers search."""
+
+    # Links to records that may number in the hundreds of thousands: searched, never listed.
+    search_fields = {"lead": "leads", "contact": "contacts", "opportunity": "opportunities"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("owner", "assigned_to"):
+            if name in self.fields:
+                field = self.fields[name]
+                field.required = True  # new records default to their creator (the initial value)
+                field.queryset = user_choices()
+                field.label_from_instance = lambda user: user.get_full_name() or user.username
+        for name, kind in self.search_fields.items():
+            if name in self.fields:
+                field = self.fields[name]
+                field.widget = SearchSelect(kind)
+                field.widget.choices = field.choices
+        if "campaign" in self.fields:
+            self.fields["campaign"].queryset = Campaign.objects.order_by("-start_date", "name")
+
+
+class LeadForm(CRMForm):
+    class Meta:
+        model = Lead
+        fields = LEAD_FIELDS
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "rating": forms.Select(
+                choices=[("", "—"), *((n, "★" * n) for n in range(1, 6))],
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "Converted" is reached only through the convert page.
+        self.fields["status"].choices = [
+            choice for choice in LeadStatus.choices if choice[0] != LeadStatus.CONVERTED
+        ]
+        if self.instance.pk and self.instance.is_converted:
+            self.fields["status"].disabled = True
+            self.fields["status"].choices = LeadStatus.choices
+        self.fields["lost_reason"].help_text = _("Needed when the status is lost.")
+
+
+class ContactForm(CRMForm):
+    class Meta:
+        model = Contact
+        fields = ("name", "company", "title", "email", "phone", "address", "owner", "notes")
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+
+class OpportunityForm(CRMForm):
+    class Meta:
+        model = Opportunity
+        fields = (
+            "name",
+            "contact",
+            "lead",
+            "campaign",
+            "amount",
+            "stage",
+            "probability",
+            "expected_close_date",
+            "owner",
+            "description",
+            "lost_reason",
+        )
+        widgets = {
+            "expected_close_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = Stage.objects.order_by("order")
+        self.fields["stage"].label_from_instance = lambda stage: stage.display_name
+        self.fields["probability"].required = False
+        self.fields["probability"].help_text = _(
+            "Leave as it is to follow the stage; a figure you type is kept on later moves."
+        )
+        self.fields["lost_reason"].help_text = _("Needed when the stage is lost.")
+
+    @property
+    def probability_set_by_hand(self) -> bool:
+        """The user typed a probability of their own (left empty or untouched, the stage's)."""
+        typed = str(self.data.get(self.add_prefix("probability"), "")).strip()
+        return bool(typed) and "probability" in self.changed_data
+
+    def clean_probability(self):
+        probability = self.cleaned_data.get("probability")
+        # Left empty: the stage's default probability applies (set by the stage rule).
+        if probability is None:
+            return self.instance.probability if self.instance.pk else 0
+        return probability
+
+
+class InteractionForm(CRMForm):
+    class Meta:
+        model = Interaction
+        fields = (
+            "kind",
+            "subject",
+            "occurred_at",
+            "duration",
+            "outcome",
+            "notes",
+            "lead",
+            "contact",
+            "opportunity",
+        )
+        widgets = {
+            "occurred_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].widget = outcome_input()
+        self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+
+class TaskForm(CRMForm):
+    class Meta:
+        model = Task
+        fields = (
+            "title",
+            "description",
+            "priority",
+            "status",
+            "due_date",
+            "assigned_to",
+            "lead",
+            "contact",
+            "opportunity",
+        )
+        widgets = {
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class CampaignForm(CRMForm):
+    class Meta:
+        model = Campaign
+        fields = (
+            "name",
+            "kind",
+            "status",
+            "start_date",
+            "end_date",
+            "budget",
+            "actual_cost",
+            "owner",
+            "description",
+        )
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+
+class LeadLostForm(forms.Form):
+    lost_reason = forms.CharField(label=_("Why was it lost?"), max_length=255)
+
+
+class ConvertForm(forms.Form):
+    """The convert page: a new customer or one of the look-alikes, and maybe a deal."""
+
+    NEW = "new"
+
+    customer = forms.ChoiceField(label=_("Customer"), widget=forms.RadioSelect)
+    create_opportunity = forms.BooleanField(
+        label=_("Also create an opportunity"), required=False, initial=True
+    )
+    opportunity_name = forms.CharField(label=_("Opportunity name"), max_length=200, required=False)
+    opportunity_amount = forms.DecimalField(
+        label=_("Amount"), max_digits=14, decimal_places=2, min_value=0, required=False
+    )
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, lead, matches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matches = {str(contact.pk): contact for contact in matches}
+        self.fields["customer"].choices = [
+            (self.NEW, _("Create a new customer from this lead")),
+            *(
+                (
+                    pk,
+                    _("Attach to %(name)s (%(detail)s)")
+                    % {
+                        "name": contact.name,
+                        "detail": contact.email or contact.phone or contact.company,
+                    },
+                )
+                for pk, contact in self.matches.items()
+            ),
+        ]
+        self.fields["customer"].initial = self.NEW
+        self.fields["opportunity_name"].initial = lead.company or lead.name
+        self.fields["opportunity_amount"].initial = lead.expected_revenue
+
+    def chosen_contact(self) -> Contact | None:
+        return self.matches.get(self.cleaned_data["customer"])

@@ -1,10 +1,78 @@
-from django.urls import path
+"""The reps' pages, at the paths of the original specification (no trailing slashes)."""
+
+from django.urls import path, register_converter
 
 from . import views
+
+
+class IdConverter:
+    """A record id: digits only, and short enough for a 64-bit column (else a 404, not a 500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "crm"
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("dashboard", views.DashboardView.as_view(), name="dashboard-alias"),
+    # Leads
+    path("leads", views.LeadListView.as_view(), name="lead-list"),
+    path("leads/add", views.LeadCreateView.as_view(), name="lead-create"),
+    path("leads/<id:pk>", views.LeadDetailView.as_view(), name="lead-detail"),
+    path("leads/<id:pk>/edit", views.LeadUpdateView.as_view(), name="lead-update"),
+    path("leads/<id:pk>/convert", views.LeadConvertView.as_view(), name="lead-convert"),
+    path("leads/<id:pk>/lost", views.LeadMarkLostView.as_view(), name="lead-mark-lost"),
+    path("leads/<id:pk>/reopen", views.LeadReopenView.as_view(), name="lead-reopen"),
+    # Contacts (customers)
+    path("contacts", views.ContactListView.as_view(), name="contact-list"),
+    path("contacts/add", views.ContactCreateView.as_view(), name="contact-create"),
+    path("contacts/<id:pk>", views.ContactDetailView.as_view(), name="contact-detail"),
+    path("contacts/<id:pk>/edit", views.ContactUpdateView.as_view(), name="contact-update"),
+    # Opportunities and the pipeline board
+    path("opportunities", views.OpportunityListView.as_view(), name="opportunity-list"),
+    path("opportunities/add", views.OpportunityCreateView.as_view(), name="opportunity-create"),
+    path("opportunities/board", views.PipelineBoardView.as_view(), name="opportunity-board"),
+    path("opportunities/<id:pk>", views.OpportunityDetailView.as_view(), name="opportunity-detail"),
+    path(
+        "opportunities/<id:pk>/edit",
+        views.OpportunityUpdateView.as_view(),
+        name="opportunity-update",
+    ),
+    path(
+        "opportunities/<id:pk>/move",
+        views.OpportunityMoveView.as_view(),
+        name="opportunity-move",
+    ),
+    # Interactions
+    path("interactions", views.InteractionListView.as_view(), name="interaction-list"),
+    path("interactions/add", views.InteractionCreateView.as_view(), name="interaction-create"),
+    path("interactions/<id:pk>", views.InteractionDetailView.as_view(), name="interaction-detail"),
+    path(
+        "interactions/<id:pk>/edit",
+        views.InteractionUpdateView.as_view(),
+        name="interaction-update",
+    ),
+    # Tasks
+    path("tasks", views.TaskListView.as_view(), name="task-list"),
+    path("tasks/add", views.TaskCreateView.as_view(), name="task-create"),
+    path("tasks/<id:pk>", views.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<id:pk>/edit", views.TaskUpdateView.as_view(), name="task-update"),
+    path("tasks/<id:pk>/complete", views.TaskCompleteView.as_view(), name="task-complete"),
+    path("tasks/<id:pk>/reopen", views.TaskReopenView.as_view(), name="task-reopen"),
+    # Campaigns
+    path("campaigns", views.CampaignListView.as_view(), name="campaign-list"),
+    path("campaigns/add", views.CampaignCreateView.as_view(), name="campaign-create"),
+    path("campaigns/<id:pk>", views.CampaignDetailView.as_view(), name="campaign-detail"),
+    path("campaigns/<id:pk>/edit", views.CampaignUpdateView.as_view(), name="campaign-update"),
+    # Search-as-you-type for the record pickers in forms
+    path("lookup/<str:kind>", views.LookupView.as_view(), name="lookup"),
 ]

@@ -136,6 +136,10 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Third-party front-end files come from npm (package.json); never copied into the repo.
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -147,6 +151,9 @@ STORAGES = {
         )
     },
 }
+
+# An empty filter reads "Any" rather than "---------".
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

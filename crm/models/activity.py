@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q, Value
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +99,9 @@ class Interaction(TimeStampedModel):
 
     def __str__(self):
         return self.subject
+
+    def get_absolute_url(self):
+        return reverse("crm:interaction-detail", args=[self.pk])
 
     def clean(self):
         super().clean()
@@ -204,6 +208,9 @@ class Task(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("crm:task-detail", args=[self.pk])
 
     def save(self, *args, **kwargs):
         # Whatever path changes the status (form, admin, import), completed_at follows it.

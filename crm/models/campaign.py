@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .base import MONEY, ZERO, OwnedModel, choice_constraint, money_field, percent, ratio
@@ -94,6 +95,9 @@ class Campaign(OwnedModel):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:campaign-detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .base import OwnedModel, choice_constraint, money_field, phone_validator
@@ -127,6 +128,9 @@ class Lead(OwnedModel):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:lead-detail", args=[self.pk])
 
     def clean(self):
         super().clean()

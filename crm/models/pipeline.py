@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +87,14 @@ class Stage(models.Model):
         return self.is_closed and not self.is_won
 
 
+# The board's and the dashboard's order: closing soonest (undated last), then largest.
+CLOSING_SOONEST = (
+    F("expected_close_date").asc(nulls_last=True),
+    F("amount").desc(),
+    F("pk").asc(),
+)
+
+
 class OpportunityQuerySet(models.QuerySet):
     def open(self) -> OpportunityQuerySet:
         return self.filter(stage__is_closed=False)
@@ -94,6 +104,16 @@ class OpportunityQuerySet(models.QuerySet):
 
     def with_expected_value(self) -> OpportunityQuerySet:
         return self.annotate(expected_value=expected_value())
+
+    def closing_soonest(self) -> OpportunityQuerySet:
+        """Deals closing soonest first (undated last), then the largest."""
+        return self.order_by(*CLOSING_SOONEST)
+
+    def first_per_stage(self, limit: int) -> OpportunityQuerySet:
+        """At most ``limit`` deals of each stage, closing soonest first, in one query."""
+        return self.annotate(
+            stage_rank=Window(RowNumber(), partition_by=F("stage"), order_by=CLOSING_SOONEST)
+        ).filter(stage_rank__lte=limit)
 
     def pipeline_summary(self) -> dict:
         """The pipeline per stage and in total, in two queries whatever the data size.
@@ -216,6 +236,9 @@ class Opportunity(OwnedModel):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("crm:opportunity-detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -1,0 +1,70 @@
+"""The reps' pages: thin views over the models' querysets and the services."""
+
+from .activities import (
+    InteractionCreateView,
+    InteractionDetailView,
+    InteractionListView,
+    InteractionUpdateView,
+    TaskCompleteView,
+    TaskCreateView,
+    TaskDetailView,
+    TaskListView,
+    TaskReopenView,
+    TaskUpdateView,
+)
+from .board import OpportunityMoveView, PipelineBoardView
+from .campaigns import CampaignCreateView, CampaignDetailView, CampaignListView, CampaignUpdateView
+from .contacts import ContactCreateView, ContactDetailView, ContactListView, ContactUpdateView
+from .dashboard import DashboardView
+from .leads import (
+    LeadConvertView,
+    LeadCreateView,
+    LeadDetailView,
+    LeadListView,
+    LeadMarkLostView,
+    LeadReopenView,
+    LeadUpdateView,
+)
+from .lookup import LookupView
+from .opportunities import (
+    OpportunityCreateView,
+    OpportunityDetailView,
+    OpportunityListView,
+    OpportunityUpdateView,
+)
+
+__all__ = [
+    "CampaignCreateView",
+    "CampaignDetailView",
+    "CampaignListView",
+    "CampaignUpdateView",
+    "ContactCreateView",
+    "ContactDetailView",
+    "ContactListView",
+    "ContactUpdateView",
+    "DashboardView",
+    "InteractionCreateView",
+    "InteractionDetailView",
+    "InteractionListView",
+    "InteractionUpdateView",
+    "LeadConvertView",
+    "LeadCreateView",
+    "LeadDetailView",
+    "LeadListView",
+    "LeadMarkLostView",
+    "LeadReopenView",
+    "LeadUpdateView",
+    "LookupView",
+    "OpportunityCreateView",
+    "OpportunityDetailView",
+    "OpportunityListView",
+    "OpportunityMoveView",
+    "OpportunityUpdateView",
+    "PipelineBoardView",
+    "TaskCompleteView",
+    "TaskCreateView",
+    "TaskDetailView",
+    "TaskListView",
+    "TaskReopenView",
+    "TaskUpdateView",
+]

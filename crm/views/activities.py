@@ -1,0 +1,161 @@
+"""Interactions and tasks: lists, pages, forms, and completing or reopening a task."""
+
+from django.contrib import messages
+from django.utils.translation import gettext as _
+from django.views.generic import View
+
+from ..filters import InteractionFilter, TaskFilter
+from ..forms import InteractionForm, TaskForm
+from ..models import Interaction, InteractionKind, Task
+from .base import (
+    CRMCreateView,
+    CRMDetailView,
+    CRMListView,
+    CRMUpdateView,
+    PostOnlyActionView,
+    get_changeable,
+    redirect_to,
+)
+
+
+class LinkedRecordMixin:
+    """After saving from a lead's (customer's, deal's) page, go back to that page."""
+
+    def get_success_record(self):
+        for name in ("lead", "contact", "opportunity"):
+            if self.request.GET.get(name) and getattr(self.object, f"{name}_id"):
+                return getattr(self.object, name)
+        return self.object
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        return redirect_to(self.get_success_record()) if response.status_code == 302 else response
+
+    def get_cancel_url(self):
+        for name in ("lead", "contact", "opportunity"):
+            value = self.request.GET.get(name, "")
+            if value.isdigit() and len(value) <= 18:
+                model = Interaction._meta.get_field(name).related_model
+                record = model.objects.filter(pk=value).first()
+                if record:
+                    return record.get_absolute_url()
+        return super().get_cancel_url()
+
+
+def interaction_queryset():
+    return Interaction.objects.select_related("lead", "contact", "opportunity", "created_by")
+
+
+class InteractionListView(CRMListView):
+    model = Interaction
+    filterset_class = InteractionFilter
+    template_name = "crm/interaction_list.html"
+    nav = "interactions"
+    sort_fields = {
+        "subject": "subject",
+        "kind": "kind",
+        "occurred": "occurred_at",
+        "duration": "duration",
+        "outcome": "outcome",
+        "by": "created_by__username",
+    }
+    default_ordering = ("-occurred_at", "-pk")
+
+    def get_rows(self):
+        return interaction_queryset()
+
+
+class InteractionDetailView(CRMDetailView):
+    model = Interaction
+    template_name = "crm/interaction_detail.html"
+    nav = "interactions"
+
+    def get_queryset(self):
+        return interaction_queryset()
+
+
+class InteractionCreateView(LinkedRecordMixin, CRMCreateView):
+    model = Interaction
+    form_class = InteractionForm
+    nav = "interactions"
+
+    def get_initial(self):
+        return {"kind": InteractionKind.CALL, **super().get_initial()}
+
+
+class InteractionUpdateView(LinkedRecordMixin, CRMUpdateView):
+    model = Interaction
+    form_class = InteractionForm
+    nav = "interactions"
+
+
+def task_queryset():
+    return Task.objects.with_overdue().select_related(
+        "assigned_to", "lead", "contact", "opportunity"
+    )
+
+
+class TaskListView(CRMListView):
+    model = Task
+    filterset_class = TaskFilter
+    template_name = "crm/task_list.html"
+    nav = "tasks"
+    sort_fields = {
+        "title": "title",
+        "priority": "priority",
+        "status": "status",
+        "due": "due_date",
+        "assigned_to": "assigned_to__username",
+        "overdue": "is_overdue",
+    }
+    default_ordering = ("due_date", "pk")
+
+    def get_rows(self):
+        return task_queryset()
+
+
+class TaskDetailView(CRMDetailView):
+    model = Task
+    template_name = "crm/task_detail.html"
+    nav = "tasks"
+
+    def get_queryset(self):
+        return task_queryset().select_related("created_by")
+
+
+class TaskCreateView(LinkedRecordMixin, CRMCreateView):
+    model = Task
+    form_class = TaskForm
+    nav = "tasks"
+
+    def save(self, form):
+        task = form.instance
+        if not task.assigned_to_id:
+            task.assigned_to = self.request.user
+        return super().save(form)
+
+
+class TaskUpdateView(LinkedRecordMixin, CRMUpdateView):
+    model = Task
+    form_class = TaskForm
+    nav = "tasks"
+
+
+class TaskCompleteView(PostOnlyActionView, View):
+    model = Task
+
+    def post(self, request, pk):
+        task = get_changeable(request.user, Task.objects.all(), pk)
+        task.complete()
+        messages.success(request, _("Task completed."))
+        return redirect_to(task)
+
+
+class TaskReopenView(PostOnlyActionView, View):
+    model = Task
+
+    def post(self, request, pk):
+        task = get_changeable(request.user, Task.objects.all(), pk)
+        task.reopen()
+        messages.success(request, _("Task reopened."))
+        return redirect_to(task)

@@ -1,0 +1,201 @@
+"""Small mixins the reps' pages share: permissions, sorting, paging, the active menu item."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, UpdateView
+from django_filters.views import FilterView
+
+from ..permissions import can_change
+
+PAGE_SIZE = 25
+NOT_ALLOWED = _("You are not allowed to do that.")
+
+
+class ModelPermissionMixin(PermissionRequiredMixin):
+    """Require ``crm.<action>_<model>``; a logged-in user without it gets a 403 page.
+
+    (Logging in is required everywhere already, by ``LoginRequiredMiddleware``.)
+    """
+
+    permission_action = "view"
+    raise_exception = True
+
+    def get_permission_required(self):
+        if self.permission_required:
+            return super().get_permission_required()
+        return [f"crm.{self.permission_action}_{self.model._meta.model_name}"]
+
+
+class NavMixin:
+    """Marks which item of the navigation bar is active."""
+
+    nav = ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["nav"] = self.nav
+        return context
+
+
+class SortMixin:
+    """``?ordering=field`` or ``-field`` over the shown columns only; anything else is ignored.
+
+    ``sort_fields`` maps each column's name in the URL to the expression it sorts by.
+    """
+
+    sort_fields: dict[str, str] = {}
+    default_ordering: tuple[str, ...] = ("-created_at", "-pk")
+
+    def get_sort(self) -> str:
+        """The validated ``ordering`` parameter, or "" for the default order."""
+        value = self.request.GET.get("ordering", "")
+        return value if value.lstrip("-") in self.sort_fields else ""
+
+    def get_ordering(self):
+        sort = self.get_sort()
+        if not sort:
+            return self.default_ordering
+        descending = sort.startswith("-")
+        expression = self.sort_fields[sort.lstrip("-")]
+        # The primary key breaks ties, so paging never shows a row twice or skips one.
+        return (f"-{expression}" if descending else expression, "-pk" if descending else "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sort"] = self.get_sort()
+        return context
+
+
+class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
+    """A list page: a FilterSet, sorting by shown columns, pages of 25 that keep both."""
+
+    paginate_by = PAGE_SIZE
+    strict = False  # an invalid filter value is reported next to the filter, the rest still apply
+    list_title = None
+
+    def get_rows(self):
+        """The list's rows before filters and sorting, with what the columns need."""
+        return self.model.objects.all()
+
+    def get_queryset(self):
+        return self.get_rows().order_by(*self.get_ordering())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["list_title"] = self.list_title or capfirst(self.model._meta.verbose_name_plural)
+        return context
+
+    def paginate_queryset(self, queryset, page_size):
+        # A page number that is not a number, or past the end, shows the nearest page (no 404).
+        paginator = Paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["request"] = self.request
+        return kwargs
+
+
+class PostOnlyActionView(ModelPermissionMixin):
+    """A button that changes a record: POST only (GET is 405), then back to the record."""
+
+    http_method_names = ["post"]
+    permission_action = "change"
+
+
+def redirect_to(obj) -> HttpResponseRedirect:
+    return HttpResponseRedirect(obj.get_absolute_url())
+
+
+class CRMFormMixin(ModelPermissionMixin, NavMixin):
+    """Create and edit pages: one shared template, a success message, back to the record."""
+
+    template_name = "crm/form.html"
+    success_message = _("Saved.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = self.get_title()
+        context["cancel_url"] = self.get_cancel_url()
+        return context
+
+    def get_cancel_url(self):
+        if getattr(self, "object", None) is not None and self.object.pk:
+            return self.object.get_absolute_url()
+        return reverse(f"crm:{self.model._meta.model_name}-list")
+
+    def save(self, form):
+        """Store the record; views whose record follows a rule call the service here."""
+        return form.save()
+
+    def form_valid(self, form):
+        self.object = self.save(form)
+        messages.success(self.request, self.success_message)
+        return redirect_to(self.object)
+
+
+class CRMCreateView(CRMFormMixin, CreateView):
+    permission_action = "add"
+
+    def get_title(self):
+        return _("New %(thing)s") % {"thing": self.model._meta.verbose_name}
+
+    def get_initial(self):
+        initial = super().get_initial()
+        # Links prefilled from the page the user came from: ?lead=12, ?contact=3, ...
+        for name in ("lead", "contact", "opportunity", "campaign"):
+            value = self.request.GET.get(name, "")
+            if value.isdigit() and len(value) <= 18:
+                initial[name] = int(value)
+        if "owner" in self.get_form_class().base_fields:
+            initial.setdefault("owner", self.request.user.pk)
+        if "assigned_to" in self.get_form_class().base_fields:
+            initial.setdefault("assigned_to", self.request.user.pk)
+        return initial
+
+    def save(self, form):
+        obj = form.save(commit=False)
+        obj.created_by = self.request.user
+        if hasattr(obj, "fill_owner"):
+            obj.fill_owner(self.request.user)
+        obj.save()
+        form.save_m2m()
+        return obj
+
+
+class CRMUpdateView(CRMFormMixin, UpdateView):
+    permission_action = "change"
+
+    def get_object(self, queryset=None):
+        return check_can_change(self.request.user, super().get_object(queryset))
+
+    def get_title(self):
+        return _("Edit %(thing)s") % {"thing": self.object}
+
+
+class CRMDetailView(ModelPermissionMixin, NavMixin, DetailView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Buttons that change the record show only to those who may use them.
+        context["can_change"] = can_change(self.request.user, self.object)
+        return context
+
+
+def check_can_change(user, obj):
+    """``obj`` if ``user`` may change it; otherwise a 403 page, and nothing changes."""
+    if not can_change(user, obj):
+        raise PermissionDenied(NOT_ALLOWED)
+    return obj
+
+
+def get_changeable(user, queryset, pk):
+    """The record ``pk`` (404 if missing) that ``user`` may change (403 if not)."""
+    return check_can_change(user, get_object_or_404(queryset, pk=pk))

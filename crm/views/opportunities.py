@@ -1,0 +1,88 @@
+"""Opportunities: the list, the record's page with its stage path, and its forms."""
+
+from django.core.exceptions import ValidationError
+
+from .. import services
+from ..filters import OpportunityFilter
+from ..forms import OpportunityForm
+from ..models import Opportunity, Stage
+from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
+
+
+def opportunity_queryset():
+    return Opportunity.objects.with_expected_value().select_related(
+        "stage", "contact", "lead", "campaign", "owner"
+    )
+
+
+class OpportunityListView(CRMListView):
+    model = Opportunity
+    filterset_class = OpportunityFilter
+    template_name = "crm/opportunity_list.html"
+    nav = "opportunities"
+    sort_fields = {
+        "name": "name",
+        "customer": "contact__name",
+        "stage": "stage__order",
+        "amount": "amount",
+        "probability": "probability",
+        "expected_value": "expected_value",
+        "close": "expected_close_date",
+        "owner": "owner__username",
+    }
+
+    def get_rows(self):
+        return opportunity_queryset()
+
+
+class OpportunityDetailView(CRMDetailView):
+    model = Opportunity
+    template_name = "crm/opportunity_detail.html"
+    nav = "opportunities"
+
+    def get_queryset(self):
+        return opportunity_queryset().select_related("created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        opportunity = self.object
+        context["stages"] = list(Stage.objects.all())
+        context["history"] = opportunity.stage_changes.select_related(
+            "from_stage", "to_stage", "changed_by"
+        )
+        context["interactions"] = opportunity.interactions.select_related("created_by")[:50]
+        context["tasks"] = opportunity.tasks.with_overdue().select_related("assigned_to")
+        return context
+
+
+class OpportunityFormMixin:
+    """Saving goes through the stage rule (probability, closed_at, history)."""
+
+    model = Opportunity
+    form_class = OpportunityForm
+    nav = "opportunities"
+
+    def save(self, form):
+        return services.opportunity_save(
+            opportunity=form.instance,
+            by=self.request.user,
+            probability_set_by_hand=form.probability_set_by_hand,
+        )
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+
+
+class OpportunityCreateView(OpportunityFormMixin, CRMCreateView):
+    def get_initial(self):
+        initial = super().get_initial()
+        initial.setdefault("stage", services.first_stage().pk)
+        return initial
+
+
+class OpportunityUpdateView(OpportunityFormMixin, CRMUpdateView):
+    pass
