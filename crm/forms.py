@@ -17,7 +17,8 @@ from .models import (
     Task,
 )
 
-# A lead's fields that people fill in; status "converted" and its links come from conversion only.
+# The fields people fill in for each record; import files use the same columns (plus id).
+# A lead's status "converted" and its links come from conversion only.
 LEAD_FIELDS = (
     "name",
     "company",
@@ -32,6 +33,31 @@ LEAD_FIELDS = (
     "campaign",
     "owner",
     "notes",
+)
+CONTACT_FIELDS = ("name", "company", "title", "email", "phone", "address", "owner", "notes")
+OPPORTUNITY_FIELDS = (
+    "name",
+    "contact",
+    "lead",
+    "campaign",
+    "amount",
+    "stage",
+    "probability",
+    "expected_close_date",
+    "owner",
+    "description",
+    "lost_reason",
+)
+CAMPAIGN_FIELDS = (
+    "name",
+    "kind",
+    "status",
+    "start_date",
+    "end_date",
+    "budget",
+    "actual_cost",
+    "owner",
+    "description",
 )
 
 
@@ -139,7 +165,7 @@ class LeadForm(CRMForm):
 class ContactForm(CRMForm):
     class Meta:
         model = Contact
-        fields = ("name", "company", "title", "email", "phone", "address", "owner", "notes")
+        fields = CONTACT_FIELDS
         widgets = {
             "address": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 4}),
@@ -149,19 +175,7 @@ class ContactForm(CRMForm):
 class OpportunityForm(CRMForm):
     class Meta:
         model = Opportunity
-        fields = (
-            "name",
-            "contact",
-            "lead",
-            "campaign",
-            "amount",
-            "stage",
-            "probability",
-            "expected_close_date",
-            "owner",
-            "description",
-            "lost_reason",
-        )
+        fields = OPPORTUNITY_FIELDS
         widgets = {
             "expected_close_date": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 4}),
@@ -241,17 +255,7 @@ class TaskForm(CRMForm):
 class CampaignForm(CRMForm):
     class Meta:
         model = Campaign
-        fields = (
-            "name",
-            "kind",
-            "status",
-            "start_date",
-            "end_date",
-            "budget",
-            "actual_cost",
-            "owner",
-            "description",
-        )
+        fields = CAMPAIGN_FIELDS
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),

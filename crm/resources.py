@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from import_export import fields, resources, widgets
 
 from . import services
-from .forms import LEAD_FIELDS
+from .forms import CAMPAIGN_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, OPPORTUNITY_FIELDS
 from .models import Campaign, Contact, Lead, Opportunity, Stage
 
 User = get_user_model()
@@ -59,15 +59,7 @@ class CampaignResource(CRMResource):
         model = Campaign
         fields = (
             "id",
-            "name",
-            "kind",
-            "status",
-            "start_date",
-            "end_date",
-            "budget",
-            "actual_cost",
-            "owner",
-            "description",
+            *CAMPAIGN_FIELDS,
             "leads_count",
             "converted_count",
             "conversion_rate",
@@ -102,7 +94,7 @@ class LeadResource(CRMResource):
 class ContactResource(CRMResource):
     class Meta(CRMResource.Meta):
         model = Contact
-        fields = ("id", "name", "company", "title", "email", "phone", "address", "owner", "notes")
+        fields = ("id", *CONTACT_FIELDS)
 
     def get_queryset(self):
         return Contact.objects.select_related("owner")
@@ -122,20 +114,7 @@ class OpportunityResource(CRMResource):
 
     class Meta(CRMResource.Meta):
         model = Opportunity
-        fields = (
-            "id",
-            "name",
-            "contact",
-            "lead",
-            "campaign",
-            "amount",
-            "stage",
-            "probability",
-            "expected_close_date",
-            "owner",
-            "description",
-            "lost_reason",
-        )
+        fields = ("id", *OPPORTUNITY_FIELDS)
 
     def get_queryset(self):
         return Opportunity.objects.select_related("owner", "stage")
