@@ -25,10 +25,12 @@ from .models import (
     Lead,
     LeadStatus,
     Opportunity,
+    SearchableModel,
     Stage,
     StageChange,
     Task,
 )
+from .search import search
 
 admin.site.site_header = _("CRM administration")
 admin.site.site_title = _("CRM administration")
@@ -46,9 +48,18 @@ def stars(rating) -> str:
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    """Fills ``created_by`` (and the owner, when left empty) from the logged-in user."""
+    """Fills ``created_by`` (and the owner, when left empty) from the logged-in user.
+
+    Its search box is the reps' Arabic-aware search ("احمد" finds "أحمد"), on the indexed
+    ``search_text`` column, in the changelist and in the autocomplete of other records' forms.
+    """
 
     readonly_fields = AUDIT_FIELDS
+
+    def get_search_results(self, request, queryset, search_term):
+        if not issubclass(self.model, SearchableModel):
+            return super().get_search_results(request, queryset, search_term)
+        return search(queryset, search_term), False
 
     def save_model(self, request, obj, form, change):
         if not change:

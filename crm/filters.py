@@ -28,14 +28,7 @@ from .models import (
     TaskPriority,
     TaskStatus,
 )
-
-
-def search(queryset, fields, text):
-    """Rows where any of ``fields`` contains ``text``, ignoring case."""
-    text = text.strip()
-    if not text:
-        return queryset
-    return queryset.filter(reduce(or_, (Q(**{f"{field}__icontains": text}) for field in fields)))
+from .search import search
 
 
 def active_users():
@@ -55,9 +48,8 @@ def date_range(label):
 
 
 class CRMFilterSet(django_filters.FilterSet):
-    """Shared: the ``q`` search box over ``search_fields``, and the "mine" switch."""
+    """Shared: the ``q`` search box (Arabic-aware, see ``crm.search``) and the "mine" switch."""
 
-    search_fields: tuple[str, ...] = ()
     mine_fields: tuple[str, ...] = ("owner",)
 
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
@@ -66,7 +58,7 @@ class CRMFilterSet(django_filters.FilterSet):
     )
 
     def filter_q(self, queryset, name, value):
-        return search(queryset, self.search_fields, value)
+        return search(queryset, value)
 
     def filter_mine(self, queryset, name, value):
         if not value or self.request is None:
@@ -91,8 +83,6 @@ def campaign_filter():
 
 
 class LeadFilter(CRMFilterSet):
-    search_fields = ("name", "company", "email", "phone", "notes")
-
     status = django_filters.ChoiceFilter(choices=LeadStatus.choices, label=_("Status"))
     source = django_filters.ChoiceFilter(choices=LeadSource.choices, label=_("Source"))
     rating = django_filters.ChoiceFilter(
@@ -108,8 +98,6 @@ class LeadFilter(CRMFilterSet):
 
 
 class ContactFilter(CRMFilterSet):
-    search_fields = ("name", "company", "email", "phone", "notes")
-
     owner = person_filter(_("Owner"))
     created_at = date_range(_("Created"))
 
@@ -124,7 +112,6 @@ class OpportunityFilter(CRMFilterSet):
         ("won", pgettext_lazy("opportunity state", "Won")),
         ("lost", pgettext_lazy("opportunity state", "Lost")),
     ]
-    search_fields = ("name", "description", "contact__name", "lead__name")
 
     state = django_filters.ChoiceFilter(
         choices=STATE_CHOICES, method="filter_state", label=_("Open or closed")
@@ -151,7 +138,6 @@ class OpportunityFilter(CRMFilterSet):
 
 
 class InteractionFilter(CRMFilterSet):
-    search_fields = ("subject", "notes", "outcome")
     mine_fields = ("created_by",)
 
     kind = django_filters.ChoiceFilter(choices=InteractionKind.choices, label=_("Type"))
@@ -164,7 +150,6 @@ class InteractionFilter(CRMFilterSet):
 
 
 class TaskFilter(CRMFilterSet):
-    search_fields = ("title", "description")
     mine_fields = ("assigned_to",)
 
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices, label=_("Status"))
@@ -186,8 +171,6 @@ class TaskFilter(CRMFilterSet):
 
 
 class CampaignFilter(CRMFilterSet):
-    search_fields = ("name", "description")
-
     kind = django_filters.ChoiceFilter(choices=CampaignKind.choices, label=_("Type"))
     status = django_filters.ChoiceFilter(choices=CampaignStatus.choices, label=_("Status"))
     owner = person_filter(_("Owner"))

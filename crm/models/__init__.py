@@ -5,7 +5,17 @@ admin) and by a database constraint (so no bulk update, import or raw write can 
 """
 
 from .activity import Interaction, Task, TaskQuerySet
-from .base import MONEY, ZERO, OwnedModel, TimeStampedModel, expected_value, percent, ratio
+from .base import (
+    MONEY,
+    ZERO,
+    OwnedModel,
+    SearchableModel,
+    TimeStampedModel,
+    expected_value,
+    fill_search_text,
+    percent,
+    ratio,
+)
 from .campaign import Campaign, CampaignQuerySet
 from .choices import (
     TASK_OPEN_STATUSES,
@@ -42,6 +52,7 @@ __all__ = [
     "Opportunity",
     "OpportunityQuerySet",
     "OwnedModel",
+    "SearchableModel",
     "Stage",
     "StageChange",
     "StageQuerySet",
@@ -51,6 +62,7 @@ __all__ = [
     "TaskStatus",
     "TimeStampedModel",
     "expected_value",
+    "fill_search_text",
     "percent",
     "ratio",
 ]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .base import TimeStampedModel, choice_constraint
+from .base import SearchableModel, TimeStampedModel, choice_constraint
 from .choices import (
     TASK_OPEN_STATUSES,
     InteractionKind,
@@ -24,8 +24,10 @@ from .lead import Lead
 from .pipeline import Opportunity
 
 
-class Interaction(TimeStampedModel):
+class Interaction(SearchableModel, TimeStampedModel):
     """Something that happened with a lead, a customer or a deal (تفاعل)."""
+
+    SEARCHED_FIELDS = ("subject", "notes", "outcome")
 
     Kind = InteractionKind
     Outcome = InteractionOutcome
@@ -134,8 +136,10 @@ class TaskQuerySet(models.QuerySet):
         )
 
 
-class Task(TimeStampedModel):
+class Task(SearchableModel, TimeStampedModel):
     """Work to do (مهمة), assigned to a user, optionally about a lead, customer or deal."""
+
+    SEARCHED_FIELDS = ("title", "description")
 
     Priority = TaskPriority
     Status = TaskStatus

@@ -11,6 +11,8 @@ from django.db.models import ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.functions import NullIf, Round
 from django.utils.translation import gettext_lazy as _
 
+from ..search import normalize
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 RATE = models.DecimalField(max_digits=20, decimal_places=2)
@@ -102,3 +104,38 @@ class OwnedModel(TimeStampedModel):
         """Give the record to ``user`` (its creator) if nobody owns it yet."""
         if not self.owner_id:
             self.owner = user
+
+
+class SearchableModel(models.Model):
+    """A record whose text is kept normalised in ``search_text``, for Arabic-aware search.
+
+    ``SEARCHED_FIELDS`` names the text fields a search looks in. Every save refreshes the derived
+    columns (``DERIVED_FIELDS``); bulk writers (seeding) call ``fill_search_text`` first.
+    """
+
+    SEARCHED_FIELDS: tuple[str, ...] = ()
+    DERIVED_FIELDS: tuple[str, ...] = ("search_text",)
+
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.refresh_derived()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *self.DERIVED_FIELDS}
+        super().save(*args, **kwargs)
+
+    def refresh_derived(self) -> None:
+        """Recompute the columns derived from the record's own text."""
+        values = (str(getattr(self, name) or "") for name in self.SEARCHED_FIELDS)
+        self.search_text = normalize(" ".join(values))
+
+
+def fill_search_text(records) -> None:
+    """Refresh the derived search columns of records about to be written in bulk."""
+    for record in records:
+        if isinstance(record, SearchableModel):
+            record.refresh_derived()

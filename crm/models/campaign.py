@@ -9,7 +9,16 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import MONEY, ZERO, OwnedModel, choice_constraint, money_field, percent, ratio
+from .base import (
+    MONEY,
+    ZERO,
+    OwnedModel,
+    SearchableModel,
+    choice_constraint,
+    money_field,
+    percent,
+    ratio,
+)
 from .choices import CampaignKind, CampaignStatus, LeadStatus
 
 
@@ -51,8 +60,10 @@ class CampaignQuerySet(models.QuerySet):
         )
 
 
-class Campaign(OwnedModel):
+class Campaign(SearchableModel, OwnedModel):
     """A marketing campaign whose leads, conversions and revenue are measured."""
+
+    SEARCHED_FIELDS = ("name", "description")
 
     Kind = CampaignKind
     Status = CampaignStatus

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import OwnedModel, phone_validator
+from ..search import phone_key
+from .base import OwnedModel, SearchableModel, phone_validator
 
 if TYPE_CHECKING:
     from .lead import Lead
@@ -17,19 +19,26 @@ if TYPE_CHECKING:
 
 class ContactQuerySet(models.QuerySet):
     def matching_lead(self, lead: Lead) -> ContactQuerySet:
-        """Contacts that look like the same person as ``lead``: same email or same phone."""
+        """Contacts that look like the same person as ``lead``: same email or same phone.
+
+        Emails match whatever their case; phones by their last 9 digits, so "+966 55 123 4567"
+        and "0551234567" (or the same typed in Arabic-Indic digits) are the same number.
+        """
         match = Q()
         if lead.email:
             match |= Q(email__iexact=lead.email)
-        if lead.phone:
-            match |= Q(phone=lead.phone)
+        if key := phone_key(lead.phone):
+            match |= Q(phone_key=key)
         if not match:
             return self.none()
         return self.filter(match).select_related("owner").order_by("name", "pk")
 
 
-class Contact(OwnedModel):
+class Contact(SearchableModel, OwnedModel):
     """A customer person (العميل الفعلي), often made from a converted lead."""
+
+    SEARCHED_FIELDS = ("name", "company", "title", "email", "phone", "address", "notes")
+    DERIVED_FIELDS = ("search_text", "phone_key")
 
     name = models.CharField(_("name"), max_length=200)
     company = models.CharField(_("company"), max_length=200, blank=True)
@@ -38,6 +47,8 @@ class Contact(OwnedModel):
     phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_validator])
     address = models.TextField(_("address"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The phone's last 9 digits, indexed, so look-alike customers are found however it was typed.
+    phone_key = models.CharField(max_length=9, blank=True, default="", editable=False)
     source_lead = models.ForeignKey(
         "Lead",
         verbose_name=_("source lead"),
@@ -56,8 +67,9 @@ class Contact(OwnedModel):
         indexes = [
             models.Index(fields=["name", "id"], name="crm_contact_name_idx"),
             models.Index(fields=["-created_at"], name="crm_contact_created_idx"),
-            models.Index(fields=["email"], name="crm_contact_email_idx"),
-            models.Index(fields=["phone"], name="crm_contact_phone_idx"),
+            # Duplicate proposals compare emails ignoring case, and phones by their last digits.
+            models.Index(Upper("email"), name="crm_contact_email_upper_idx"),
+            models.Index(fields=["phone_key"], name="crm_contact_phone_key_idx"),
             models.Index(fields=["owner", "name"], name="crm_contact_owner_idx"),
         ]
         constraints = [
@@ -69,3 +81,7 @@ class Contact(OwnedModel):
 
     def get_absolute_url(self):
         return reverse("crm:contact-detail", args=[self.pk])
+
+    def refresh_derived(self) -> None:
+        super().refresh_derived()
+        self.phone_key = phone_key(self.phone)

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import OwnedModel, choice_constraint, money_field, phone_validator
+from .base import OwnedModel, SearchableModel, choice_constraint, money_field, phone_validator
 from .campaign import Campaign
 from .choices import LeadSource, LeadStatus
 from .contact import Contact
@@ -25,8 +25,10 @@ class LeadQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
-class Lead(OwnedModel):
+class Lead(SearchableModel, OwnedModel):
     """A person or company that might buy (عميل محتمل)."""
+
+    SEARCHED_FIELDS = ("name", "company", "title", "email", "phone", "notes")
 
     Status = LeadStatus
     Source = LeadSource

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .base import MONEY, ZERO, OwnedModel, expected_value, money_field
+from .base import MONEY, ZERO, OwnedModel, SearchableModel, expected_value, money_field
 from .campaign import Campaign
 from .contact import Contact
 from .lead import Lead
@@ -159,8 +159,10 @@ class OpportunityQuerySet(models.QuerySet):
         return summary
 
 
-class Opportunity(OwnedModel):
+class Opportunity(SearchableModel, OwnedModel):
     """A potential deal (فرصة تجارية) moving through the pipeline's stages."""
+
+    SEARCHED_FIELDS = ("name", "description", "lost_reason")
 
     name = models.CharField(_("name"), max_length=200)
     contact = models.ForeignKey(

@@ -4,14 +4,10 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.views import View
 
-from ..filters import search
 from ..models import Contact, Lead, Opportunity
+from ..search import search
 
-LOOKUPS = {
-    "leads": (Lead, ("name", "company", "email", "phone")),
-    "contacts": (Contact, ("name", "company", "email", "phone")),
-    "opportunities": (Opportunity, ("name",)),
-}
+LOOKUPS = {"leads": Lead, "contacts": Contact, "opportunities": Opportunity}
 MATCHES_SHOWN = 20
 
 
@@ -21,13 +17,13 @@ class LookupView(View):
     def get(self, request, kind):
         if kind not in LOOKUPS:
             raise Http404
-        model, fields = LOOKUPS[kind]
+        model = LOOKUPS[kind]
         if not request.user.has_perm(f"crm.view_{model._meta.model_name}"):
             raise Http404
         text = request.GET.get("q") or next(
             (value for key, value in request.GET.items() if key.endswith("__search")), ""
         )
-        matches = search(model.objects.all(), fields, text[:100]).order_by("name", "pk")
+        matches = search(model.objects.all(), text).order_by("name", "pk")
         return TemplateResponse(
             request,
             "crm/partials/lookup_options.html",

@@ -45,6 +45,7 @@ from crm.models import (
     Task,
     TaskPriority,
     TaskStatus,
+    fill_search_text,
 )
 from crm.services import lead_convert
 
@@ -484,6 +485,7 @@ class Demo:
         done = 0
         has_created_at = any(field.name == "created_at" for field in model._meta.fields)
         for batch in batches(rows):
+            fill_search_text(batch)  # bulk_create skips save(), which would do it
             with explicit_created_at(model) if has_created_at else nullcontext():
                 model.objects.bulk_create(batch)
             if keep is not None:

@@ -1,0 +1,68 @@
+"""Search that understands Arabic spelling: one normalisation for stored text and typed text.
+
+People mix the alef forms (أ إ آ ٱ ا), write ة as ه and ى as ي, add or leave out diacritics
+(tashkeel) and stretch words with tatweel; "احمد" must find "أحمد". Every searchable record keeps
+its text normalised in an indexed ``search_text`` column, and what users type is normalised the
+same way, so a search is one indexed ``LIKE`` on that column.
+"""
+
+import re
+import unicodedata
+from functools import reduce
+from operator import and_
+
+from django.db.models import Q
+
+ARABIC_FOLDS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ـ": None,  # tatweel
+        # Arabic-Indic and Persian digits, as people type them on Arabic keyboards.
+        **{chr(0x0660 + n): str(n) for n in range(10)},
+        **{chr(0x06F0 + n): str(n) for n in range(10)},
+    }
+)
+# Tashkeel (fathatan … sukun, and the rest of U+064B-U+065F) and the superscript alef.
+DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+SPACES = re.compile(r"\s+")
+NON_DIGITS = re.compile(r"\D")
+
+
+def normalize(text: str) -> str:
+    """Text as search compares it: Arabic spelling variants folded, case folded, spaces tidied."""
+    if not text:
+        return ""
+    # NFKC turns presentation forms (ﻷ) into plain letters.
+    text = unicodedata.normalize("NFKC", str(text))
+    text = DIACRITICS.sub("", text).translate(ARABIC_FOLDS).casefold()
+    return SPACES.sub(" ", text).strip()
+
+
+def phone_key(phone: str) -> str:
+    """The last 9 digits of a phone number, so +966 55 123 4567 and 0551234567 match."""
+    digits = NON_DIGITS.sub("", (phone or "").translate(ARABIC_FOLDS))
+    return digits[-9:] if len(digits) >= 7 else ""
+
+
+def search_terms(text: str) -> list[str]:
+    """The normalised words of what the user typed (at most 10, each at most 100 characters)."""
+    return [term[:100] for term in normalize(text[:500]).split(" ") if term][:10]
+
+
+def search_filter(text: str, field: str = "search_text") -> Q | None:
+    """Rows whose ``field`` holds every word typed, in any order; None when nothing was typed."""
+    terms = search_terms(text)
+    if not terms:
+        return None
+    return reduce(and_, (Q(**{f"{field}__contains": term}) for term in terms))
+
+
+def search(queryset, text: str, field: str = "search_text"):
+    """``queryset`` narrowed to the rows matching ``text`` (all of it when nothing was typed)."""
+    condition = search_filter(text, field)
+    return queryset if condition is None else queryset.filter(condition)

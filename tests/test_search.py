@@ -1,0 +1,203 @@
+"""Arabic-aware search: one normalisation for stored and typed text, on every search path."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from crm import services
+from crm.factories import (
+    CampaignFactory,
+    ContactFactory,
+    InteractionFactory,
+    LeadFactory,
+    OpportunityFactory,
+    TaskFactory,
+)
+from crm.models import Contact, Lead
+from crm.search import normalize, phone_key, search, search_terms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("أحمد", "احمد"),
+        ("إبراهيم", "ابراهيم"),
+        ("آمنة", "امنه"),
+        ("ٱلله", "الله"),
+        ("مصطفى", "مصطفي"),
+        ("فاطمة", "فاطمه"),
+        ("مُحَمَّدٌ", "محمد"),
+        ("عـــلي", "علي"),
+        ("ﻷ", "لا"),
+        ("AHMED  Ahmed\n", "ahmed ahmed"),
+        ("Straße", "strasse"),
+        ("٠٥٥١٢٣٤٥٦٧ ۱۲", "0551234567 12"),
+        ("", ""),
+    ],
+)
+def test_normalize_folds_spelling_variants(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("phone", "key"),
+    [
+        ("+966 55 123 4567", "551234567"),
+        ("0551234567", "551234567"),
+        ("٠٥٥١٢٣٤٥٦٧", "551234567"),
+        ("(055) 123-4567", "551234567"),
+        ("12345", ""),
+        ("", ""),
+    ],
+)
+def test_phone_key_matches_however_typed(phone, key):
+    assert phone_key(phone) == key
+
+
+def test_search_terms_are_bounded():
+    assert search_terms("  ") == []
+    assert len(search_terms("a " * 50)) == 10
+    assert search_terms("x" * 1000) == ["x" * 100]
+
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("أحمد العتيبي", "احمد"),
+        ("احمد العتيبي", "أحمد"),
+        ("إبراهيم", "ابراهيم"),
+        ("آمنة الزهراني", "امنة"),
+        ("مؤسسة الضياء", "الضيا"),
+        ("فاطمة", "فاطمه"),
+        ("مصطفى", "مصطفي"),
+        ("مُحَمَّد", "محمد"),
+        ("علــي", "علي"),
+        ("Omar Haddad", "oMaR"),
+    ],
+)
+def test_search_finds_arabic_names_across_spelling_variants(stored, typed):
+    wanted = LeadFactory(name=stored)
+    LeadFactory(name="Someone Else", company="Other", email="x@example.com", notes="")
+    assert list(search(Lead.objects.all(), typed)) == [wanted]
+
+
+def test_search_needs_every_word_in_any_order():
+    both = LeadFactory(name="أحمد", company="شركة النخبة")
+    LeadFactory(name="أحمد", company="مؤسسة الأفق")
+    assert list(search(Lead.objects.all(), "النخبه احمد")) == [both]
+
+
+def test_search_treats_like_wildcards_as_text():
+    LeadFactory(name="Ten percent", notes="no wildcard")
+    percent = LeadFactory(name="100% sure")
+    assert list(search(Lead.objects.all(), "100%")) == [percent]
+    assert list(search(Lead.objects.all(), "_")) == []
+
+
+@pytest.mark.parametrize(
+    ("factory", "field", "url"),
+    [
+        (LeadFactory, "name", "crm:lead-list"),
+        (ContactFactory, "name", "crm:contact-list"),
+        (OpportunityFactory, "name", "crm:opportunity-list"),
+        (InteractionFactory, "subject", "crm:interaction-list"),
+        (TaskFactory, "title", "crm:task-list"),
+        (CampaignFactory, "name", "crm:campaign-list"),
+    ],
+)
+def test_every_list_search_understands_arabic(rep_client, factory, field, url):
+    record = factory(**{field: "إبراهيم آل مصطفى"})
+    factory(**{field: "Unrelated"})
+    response = rep_client.get(reverse(url), {"q": "ابراهيم مصطفي"})
+    assert list(response.context["object_list"]) == [record]
+
+
+@pytest.mark.parametrize(
+    ("factory", "model"),
+    [(LeadFactory, "lead"), (ContactFactory, "contact"), (CampaignFactory, "campaign")],
+)
+def test_admin_search_understands_arabic(manager_client, factory, model):
+    record = factory(name="أحمد العتيبي")
+    factory(name="Unrelated")
+    response = manager_client.get(reverse(f"admin:crm_{model}_changelist"), {"q": "احمد"})
+    assert list(response.context["cl"].result_list) == [record]
+
+
+def test_admin_autocomplete_understands_arabic(manager_client):
+    lead = LeadFactory(name="آمنة")
+    LeadFactory(name="Other")
+    response = manager_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "امنه", "app_label": "crm", "model_name": "opportunity", "field_name": "lead"},
+    )
+    assert [row["id"] for row in response.json()["results"]] == [str(lead.pk)]
+
+
+def test_lookup_understands_arabic(rep_client):
+    LeadFactory(name="فاطمة الزهراني")
+    content = rep_client.get(reverse("crm:lookup", args=["leads"]), {"q": "فاطمه"}).content
+    assert "فاطمة الزهراني" in content.decode()
+
+
+def test_search_text_follows_every_write_path(rep):
+    lead = LeadFactory(name="أحمد")
+    assert lead.search_text.startswith("احمد")
+    lead.name = "إبراهيم"
+    lead.save(update_fields=["name"])
+    lead.refresh_from_db()
+    assert "ابراهيم" in lead.search_text
+
+    # Conversion fills an existing customer's blanks with update_fields: the text follows.
+    contact = ContactFactory(name="Known", company="", email="same@example.com")
+    attached = LeadFactory(email="same@example.com", company="شركة الأفق")
+    services.lead_convert(lead=attached, by=rep, contact=contact)
+    contact.refresh_from_db()
+    assert "شركه الافق" in contact.search_text
+
+
+def test_seed_fills_search_text():
+    call_command(
+        "seed_crm",
+        "--leads=20",
+        "--contacts=5",
+        "--opportunities=5",
+        "--interactions=5",
+        "--tasks=5",
+        "--campaigns=5",
+        "--conversions=2",
+        "--password=x",
+        "--seed=4",
+        stdout=io.StringIO(),
+    )
+    for model in (Lead, Contact):
+        assert not model.objects.filter(search_text="").exists()
+    lead = Lead.objects.order_by("pk").first()
+    assert lead.search_text == normalize(
+        " ".join([lead.name, lead.company, lead.title, lead.email, lead.phone, lead.notes])
+    )
+    assert not Contact.objects.exclude(phone="").filter(phone_key="").exists()
+
+
+@pytest.mark.parametrize(
+    ("lead_phone", "contact_phone"),
+    [
+        ("+966 55 123 4567", "0551234567"),
+        ("٠٥٥١٢٣٤٥٦٧", "+966551234567"),
+        ("055-123-4567", "(055) 123 4567"),
+    ],
+)
+def test_duplicate_proposals_match_phone_however_typed(lead_phone, contact_phone):
+    contact = ContactFactory(phone=contact_phone, email="")
+    lead = LeadFactory(phone=lead_phone, email="")
+    assert list(Contact.objects.matching_lead(lead)) == [contact]
+
+
+def test_duplicate_proposals_match_email_ignoring_case():
+    contact = ContactFactory(email="Omar.Haddad@Example.com", phone="")
+    lead = LeadFactory(email="omar.haddad@example.COM", phone="")
+    assert list(Contact.objects.matching_lead(lead)) == [contact]
