@@ -201,3 +201,14 @@ def test_duplicate_proposals_match_email_ignoring_case():
     contact = ContactFactory(email="Omar.Haddad@Example.com", phone="")
     lead = LeadFactory(email="omar.haddad@example.COM", phone="")
     assert list(Contact.objects.matching_lead(lead)) == [contact]
+
+
+def test_imported_rows_are_searchable(manager_client):
+    from tests.test_admin import csv_bytes, import_file
+
+    content = csv_bytes(
+        ["id", "name", "email", "status", "source", "expected_revenue"],
+        [["", "إبراهيم الشمري", "ibrahim@example.com", "new", "referral", "10"]],
+    )
+    import_file(manager_client, "lead", content, "leads.csv", 0)
+    assert [lead.name for lead in search(Lead.objects.all(), "ابراهيم")] == ["إبراهيم الشمري"]
