@@ -30,6 +30,7 @@ from .models import (
     StageChange,
     Task,
 )
+from .permissions import can_change
 from .search import search
 
 admin.site.site_header = _("CRM administration")
@@ -47,6 +48,11 @@ def stars(rating) -> str:
     return "★" * rating + "☆" * (5 - rating)
 
 
+def changeable(request, queryset) -> list:
+    """The selected records the user may change (actions skip the others)."""
+    return [obj for obj in queryset if can_change(request.user, obj)]
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Fills ``created_by`` (and the owner, when left empty) from the logged-in user.
 
@@ -55,6 +61,11 @@ class AuditedAdmin(admin.ModelAdmin):
     """
 
     readonly_fields = AUDIT_FIELDS
+
+    def has_change_permission(self, request, obj=None):
+        # The same record rights as the reps' pages: staff who are reps change only their own.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can_change(request.user, obj))
 
     def get_search_results(self, request, queryset, search_term):
         if not issubclass(self.model, SearchableModel):
@@ -267,7 +278,7 @@ class LeadAdmin(AuditedAdmin, ImportExportAdmin):
     @admin.action(description=_("Convert selected leads to customers"), permissions=["change"])
     def convert_selected(self, request, queryset):
         converted, skipped = 0, []
-        for lead in queryset.select_related("campaign", "owner"):
+        for lead in changeable(request, queryset.select_related("campaign", "owner")):
             if not lead.can_convert:
                 skipped.append(lead.name)
                 continue
@@ -397,7 +408,9 @@ class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
     @admin.action(description=_("Close selected opportunities as lost"), permissions=["change"])
     def close_as_lost(self, request, queryset):
         lost_stage = Stage.objects.filter(is_closed=True, is_won=False).order_by("order").first()
-        open_deals = queryset.filter(stage__is_closed=False).select_related("stage")
+        open_deals = changeable(
+            request, queryset.filter(stage__is_closed=False).select_related("stage")
+        )
         form = CloseLostForm(request.POST if "apply" in request.POST else None)
         if lost_stage and form.is_valid():
             with transaction.atomic():
@@ -509,7 +522,7 @@ class TaskAdmin(AuditedAdmin):
 
     @admin.action(description=_("Mark selected tasks completed"), permissions=["change"])
     def mark_completed(self, request, queryset):
-        tasks = list(queryset.filter(status__in=TASK_OPEN_STATUSES))
+        tasks = changeable(request, queryset.filter(status__in=TASK_OPEN_STATUSES))
         with transaction.atomic():
             for task in tasks:
                 task.complete()
@@ -524,7 +537,7 @@ class TaskAdmin(AuditedAdmin):
 
     @admin.action(description=_("Reopen selected tasks"), permissions=["change"])
     def reopen(self, request, queryset):
-        tasks = list(queryset.exclude(status__in=TASK_OPEN_STATUSES))
+        tasks = changeable(request, queryset.exclude(status__in=TASK_OPEN_STATUSES))
         with transaction.atomic():
             for task in tasks:
                 task.reopen()

@@ -21,7 +21,7 @@ from ..models import (
     Opportunity,
     Task,
 )
-from .base import NavMixin
+from .base import ModelPermissionMixin, NavMixin
 
 LIST_SIZE = 10  # rows in "my pending tasks" and "active opportunities"
 TOP_CAMPAIGNS = 10
@@ -38,8 +38,10 @@ def month_starts(today: datetime.date, count: int) -> list[datetime.date]:
     return starts[::-1]
 
 
-class DashboardView(NavMixin, TemplateView):
+class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
     """The team's numbers at a glance, in a fixed number of queries whatever the data size."""
+
+    permission_required = "crm.view_lead"  # a CRM role: a login alone shows no team figures
 
     template_name = "crm/dashboard.html"
     nav = "dashboard"
