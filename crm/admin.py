@@ -276,6 +276,7 @@ class LeadAdmin(AuditedAdmin, ImportExportAdmin):
         return stars(obj.rating)
 
     @admin.action(description=_("Convert selected leads to customers"), permissions=["change"])
+    @transaction.atomic  # an unexpected failure half-way undoes the conversions before it
     def convert_selected(self, request, queryset):
         converted, skipped = 0, []
         for lead in changeable(request, queryset.select_related("campaign", "owner")):
