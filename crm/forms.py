@@ -1,5 +1,7 @@
 """The reps' forms: ModelForms with explicit fields, and the pieces the admin shares with them."""
 
+import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -117,7 +119,10 @@ def user_choices():
 
 
 class CRMForm(forms.ModelForm):
-    """Shared form behaviour: owners and assignees are active users; record pickers search."""
+    """Shared form behaviour: owners and assignees are active users; record pickers search;
+    an edit carries the version of the record it started from (see ``views.base``)."""
+
+    seen_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     # Links to records that may number in the hundreds of thousands: searched, never listed.
     search_fields = {"lead": "leads", "contact": "contacts", "opportunity": "opportunities"}
@@ -137,6 +142,15 @@ class CRMForm(forms.ModelForm):
                 field.widget.choices = field.choices
         if "campaign" in self.fields:
             self.fields["campaign"].queryset = Campaign.objects.order_by("-start_date", "name")
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.updated_at.isoformat()
+
+    def seen_version_datetime(self):
+        """The ``updated_at`` the user's edit started from, or None if missing or garbled."""
+        try:
+            return datetime.datetime.fromisoformat(self.cleaned_data.get("seen_version") or "")
+        except ValueError:
+            return None
 
 
 class LeadForm(CRMForm):

@@ -342,6 +342,11 @@ def test_lead_list_shows_stars_and_status_badge(rep_client):
 # --- Forms -----------------------------------------------------------------------------------
 
 
+def seen_version(client, url):
+    """The record version an edit page hands out, as a browser would send it back."""
+    return client.get(url).context["form"]["seen_version"].value()
+
+
 def lead_data(**overrides):
     data = {
         "owner": Lead.owner.field.related_model.objects.get(username="rep").pk,
@@ -531,8 +536,13 @@ def test_opportunity_edit_probability_by_hand_is_kept(rep_client, rep):
     data = opportunity_data(
         opportunity.contact, owner=rep.pk, name=opportunity.name, probability="35"
     )
-    rep_client.post(url, data)
-    rep_client.post(url, {**data, "stage": stage("negotiation").pk})
+    rep_client.post(url, {**data, "seen_version": seen_version(rep_client, url)})
+    moved = {
+        **data,
+        "stage": stage("negotiation").pk,
+        "seen_version": seen_version(rep_client, url),
+    }
+    assert rep_client.post(url, moved).status_code == 302
     opportunity.refresh_from_db()
     assert (opportunity.stage.code, opportunity.probability) == ("negotiation", 35)
 

@@ -4,9 +4,11 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
@@ -16,6 +18,10 @@ from ..permissions import can_change
 
 PAGE_SIZE = 25
 NOT_ALLOWED = _("You are not allowed to do that.")
+CONFLICT = _(
+    "Someone else changed this record while you were editing it, so your changes were not "
+    "saved. Reload the page to see theirs; saving this form again will overwrite them."
+)
 
 
 class ModelPermissionMixin(PermissionRequiredMixin):
@@ -172,10 +178,33 @@ class CRMCreateView(CRMFormMixin, CreateView):
 
 
 class CRMUpdateView(CRMFormMixin, UpdateView):
+    """An edit page that never silently overwrites someone else's simultaneous change.
+
+    The form carries the record's ``updated_at`` as the user first saw it. Saving first claims
+    the row with ``UPDATE ... WHERE updated_at = <seen>``: if another save came in between, no
+    row matches, nothing is written, and the user is told (saving again then overwrites).
+    """
+
     permission_action = "change"
 
     def get_object(self, queryset=None):
         return check_can_change(self.request.user, super().get_object(queryset))
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            seen = form.seen_version_datetime()
+            claimed = seen is not None and (
+                self.model.objects.filter(pk=self.object.pk, updated_at=seen).update(
+                    updated_at=timezone.now()
+                )
+            )
+            if claimed:
+                return super().form_valid(form)
+        current = self.model.objects.filter(pk=self.object.pk).values_list("updated_at", flat=True)
+        form.data = form.data.copy()
+        form.data[form.add_prefix("seen_version")] = current.first().isoformat()
+        form.add_error(None, CONFLICT)
+        return self.form_invalid(form)
 
     def get_title(self):
         return _("Edit %(thing)s") % {"thing": self.object}
