@@ -4,6 +4,8 @@ import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -101,7 +103,7 @@ class SearchSelect(forms.Select):
 
     def optgroups(self, name, value, attrs=None):
         field = self.choices.field
-        chosen = [v for v in value if str(v).isdigit()]
+        chosen = [v for v in value if is_record_id(v)]
         options = [self.create_option(name, "", field.empty_label or "—", not chosen, 0)]
         for index, obj in enumerate(self.choices.queryset.filter(pk__in=chosen), start=1):
             label = field.label_from_instance(obj)
@@ -118,11 +120,36 @@ def user_choices():
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
 
 
+def is_record_id(value) -> bool:
+    """Digits that fit a 64-bit id column (longer ones would overflow the database driver)."""
+    text = str(value)
+    return text.isdigit() and len(text) <= 18
+
+
+class RecordChoiceField(forms.ModelChoiceField):
+    """A record chosen by id; an id no database column can hold is an invalid choice, not a 500."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_record_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+def record_formfield(db_field, **kwargs):
+    """Form fields for the CRM's forms: links to records use ``RecordChoiceField``."""
+    if isinstance(db_field, models.ForeignKey):
+        kwargs.setdefault("form_class", RecordChoiceField)
+    return db_field.formfield(**kwargs)
+
+
 class CRMForm(forms.ModelForm):
     """Shared form behaviour: owners and assignees are active users; record pickers search;
     an edit carries the version of the record it started from (see ``views.base``)."""
 
     seen_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        formfield_callback = staticmethod(record_formfield)
 
     # Links to records that may number in the hundreds of thousands: searched, never listed.
     search_fields = {"lead": "leads", "contact": "contacts", "opportunity": "opportunities"}
@@ -154,7 +181,7 @@ class CRMForm(forms.ModelForm):
 
 
 class LeadForm(CRMForm):
-    class Meta:
+    class Meta(CRMForm.Meta):
         model = Lead
         fields = LEAD_FIELDS
         widgets = {
@@ -177,7 +204,7 @@ class LeadForm(CRMForm):
 
 
 class ContactForm(CRMForm):
-    class Meta:
+    class Meta(CRMForm.Meta):
         model = Contact
         fields = CONTACT_FIELDS
         widgets = {
@@ -187,7 +214,7 @@ class ContactForm(CRMForm):
 
 
 class OpportunityForm(CRMForm):
-    class Meta:
+    class Meta(CRMForm.Meta):
         model = Opportunity
         fields = OPPORTUNITY_FIELDS
         widgets = {
@@ -220,7 +247,7 @@ class OpportunityForm(CRMForm):
 
 
 class InteractionForm(CRMForm):
-    class Meta:
+    class Meta(CRMForm.Meta):
         model = Interaction
         fields = (
             "kind",
@@ -247,7 +274,7 @@ class InteractionForm(CRMForm):
 
 
 class TaskForm(CRMForm):
-    class Meta:
+    class Meta(CRMForm.Meta):
         model = Task
         fields = (
             "title",
@@ -267,7 +294,7 @@ class TaskForm(CRMForm):
 
 
 class CampaignForm(CRMForm):
-    class Meta:
+    class Meta(CRMForm.Meta):
         model = Campaign
         fields = CAMPAIGN_FIELDS
         widgets = {
@@ -311,7 +338,9 @@ class ConvertForm(forms.Form):
                     _("Attach to %(name)s (%(detail)s)")
                     % {
                         "name": contact.name,
-                        "detail": contact.email or contact.phone or contact.company,
+                        # Isolated, so an email keeps its shape inside Arabic text.
+                        "detail": "\u2068%s\u2069"
+                        % (contact.email or contact.phone or contact.company),
                     },
                 )
                 for pk, contact in self.matches.items()

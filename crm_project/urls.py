@@ -4,8 +4,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views import i18n
 from django.views.generic import RedirectView
-from django.views.i18n import set_language
+
+from crm.middleware import remember_language
+
+
+# The login page switches language too, before anyone has logged in.
+@login_not_required
+def set_language(request):
+    """Django's language switch, which also keeps the choice for the user's other devices."""
+    response = i18n.set_language(request)
+    if request.method == "POST":
+        remember_language(request, request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, ""))
+    return response
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="crm:dashboard", permanent=False)),
@@ -17,6 +30,5 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # The login page switches language too, before anyone has logged in.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -377,6 +377,8 @@ def lead_data(**overrides):
         ({"name": "x" * 300}, "name"),
         ({"phone": "not a phone", "email": ""}, "phone"),
         ({"campaign": "999999"}, "campaign"),
+        ({"campaign": "99999999999999999999999999"}, "campaign"),
+        ({"campaign": "-1"}, "campaign"),
         ({"owner": "abc"}, "owner"),
     ],
     ids=str,

@@ -31,6 +31,7 @@ from .choices import (
 from .contact import Contact, ContactQuerySet
 from .lead import Lead, LeadQuerySet
 from .pipeline import Opportunity, OpportunityQuerySet, Stage, StageChange, StageQuerySet
+from .preferences import UserPreference
 
 __all__ = [
     "MONEY",
@@ -61,6 +62,7 @@ __all__ = [
     "TaskQuerySet",
     "TaskStatus",
     "TimeStampedModel",
+    "UserPreference",
     "expected_value",
     "fill_search_text",
     "percent",

@@ -4,28 +4,73 @@ from django import template
 from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
 NO_VALUE = "—"
 
+# How each language writes a currency (locale data, as in CLDR, not interface text); a currency
+# missing here is shown by its ISO code. English keeps the codes: "1,234.50 SAR".
+CURRENCY_SYMBOLS = {
+    "ar": {
+        "SAR": "ر.س",
+        "AED": "د.إ",
+        "KWD": "د.ك",
+        "QAR": "ر.ق",
+        "BHD": "د.ب",
+        "OMR": "ر.ع",
+        "EGP": "ج.م",
+        "JOD": "د.أ",
+        "IQD": "د.ع",
+        "LBP": "ل.ل",
+        "MAD": "د.م",
+        "TND": "د.ت",
+        "DZD": "د.ج",
+        "USD": "دولار",
+        "EUR": "يورو",
+    },
+}
+
+
+def currency_symbol(code: str | None = None, language: str | None = None) -> str:
+    """How ``code`` (the CRM's currency by default) is written in ``language`` (the active one)."""
+    code = code or settings.CRM_CURRENCY
+    language = (language or get_language() or "").split("-")[0]
+    return CURRENCY_SYMBOLS.get(language, {}).get(code, code)
+
+
+def money_text(value) -> str:
+    """An amount as plain text for scripts and messages: "1,234.50 SAR", "1,234.50 ر.س"."""
+    if value is None or value == "":
+        return NO_VALUE
+    return f"{floatformat(value, '2g')} {currency_symbol()}"
+
 
 @register.filter
 def money(value):
-    """An amount with two decimals and the currency, kept left-to-right in Arabic text."""
+    """An amount with two decimals, grouped, and the currency in the active language.
+
+    The number is its own left-to-right run; the whole amount follows the page's direction, so
+    the currency is read after the number in both languages: "1,234.50 SAR" in English, and in
+    Arabic the symbol stands to the left of the number ("ر.س 1,234.50" as drawn), as written there.
+    """
     if value is None or value == "":
         return NO_VALUE
     return format_html(
-        '<span class="ltr text-nowrap">{} {}</span>',
+        '<span class="money"><span class="ltr">{}</span> {}</span>',
         floatformat(value, "2g"),
-        settings.CRM_CURRENCY,
+        currency_symbol(),
     )
 
 
 @register.filter
 def percent(value):
-    """A percentage, or "—" when it has no value (a zero divisor)."""
+    """A percentage, grouped, or "—" when it has no value (a zero divisor).
+
+    Kept left to right in Arabic too, so "-12.5%" keeps its minus sign in front.
+    """
     if value is None or value == "":
         return NO_VALUE
     return format_html('<span class="ltr text-nowrap">{}%</span>', floatformat(value, "-2g"))
@@ -61,7 +106,10 @@ def sort_header(context, field, label):
     else:
         params["ordering"] = field
         arrow = ""
-    icon = format_html(' <i class="bi {}" aria-hidden="true"></i>', arrow) if arrow else ""
+    # The sort icons' bars line up on the text's side: mirrored in right-to-left pages.
+    icon = (
+        format_html(' <i class="bi {} bi-flip-rtl" aria-hidden="true"></i>', arrow) if arrow else ""
+    )
     return format_html(
         '<a href="?{}" data-sort="{}">{}{}</a>',
         params.urlencode(),

@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from .. import services
 from ..models import Opportunity, Stage
 from ..permissions import can_change
+from ..templatetags.crm_tags import money_text
 from .base import NOT_ALLOWED, ModelPermissionMixin, NavMixin, PostOnlyActionView
 
 # Cards shown per column; the rest are one click away in the list, filtered by stage.
@@ -24,11 +23,6 @@ CARDS_PER_STAGE = 50
 # An id is digits only, and short enough for a 64-bit column (as in crm.urls).
 ID = re.compile(r"[0-9]{1,18}")
 PERCENT = re.compile(r"[0-9]{1,3}")
-
-
-def money_text(value) -> str:
-    """An amount as the ``money`` template filter shows it, as plain text for scripts."""
-    return f"{floatformat(value, '2g')} {settings.CRM_CURRENCY}"
 
 
 class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
