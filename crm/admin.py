@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import resources, services
 from .forms import LEAD_FIELDS, outcome_input
@@ -53,8 +54,9 @@ def changeable(request, queryset) -> list:
     return [obj for obj in queryset if can_change(request.user, obj)]
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Fills ``created_by`` (and the owner, when left empty) from the logged-in user.
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Fills ``created_by`` (and the owner, when left empty) from the logged-in user; its
+    "History" page lists every change with who made it and what it changed.
 
     Its search box is the reps' Arabic-aware search ("احمد" finds "أحمد"), on the indexed
     ``search_text`` column, in the changelist and in the autocomplete of other records' forms.
@@ -319,7 +321,7 @@ class LeadAdmin(AuditedAdmin, ImportExportAdmin):
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(SimpleHistoryAdmin):
     list_display = (
         "name",
         "name_ar",

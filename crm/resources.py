@@ -5,6 +5,8 @@ duplicating them, and a row without an id makes a new record. Every row is valid
 (``full_clean``); one bad row rolls back the whole file.
 """
 
+import re
+
 from django.contrib.auth import get_user_model
 from import_export import fields, resources, widgets
 
@@ -13,6 +15,9 @@ from .forms import CAMPAIGN_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, OPPORTUNITY_FIE
 from .models import Campaign, Contact, Lead, Opportunity, Stage
 
 User = get_user_model()
+
+# Text a spreadsheet would take for a formula: = @ tab CR, or + and - not starting a number.
+FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s.]))")
 
 
 class UsernameWidget(widgets.ForeignKeyWidget):
@@ -32,6 +37,19 @@ class CRMResource(resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+
+    def export_field(self, field, instance, **kwargs):
+        # A cell a spreadsheet would run as a formula is exported as text (a leading ').
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(value, str) and FORMULA.match(value):
+            return "'" + value
+        return value
+
+    def before_import_row(self, row, **kwargs):
+        # What export_field guarded comes back as it was: the round trip loses nothing.
+        for column, value in row.items():
+            if isinstance(value, str) and value.startswith("'") and FORMULA.match(value[1:]):
+                row[column] = value[1:]
 
     def before_save_instance(self, instance, row, **kwargs):
         user = kwargs.get("user")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from .models import (
     Contact,
@@ -117,10 +118,17 @@ def lead_convert(
         )
         opportunity_save(opportunity=opportunity, by=by)
 
-    # The lead's history follows it to the customer, and stays linked to the lead too.
-    lead.interactions.filter(contact__isnull=True).update(contact=contact, updated_at=now)
-    lead.tasks.filter(contact__isnull=True).update(contact=contact, updated_at=now)
-    lead.opportunities.filter(contact__isnull=True).update(contact=contact, updated_at=now)
+    # The lead's interactions, tasks and deals follow it to the customer (and stay linked to the
+    # lead), each change kept in the records' history.
+    for related in (lead.interactions, lead.tasks, lead.opportunities):
+        records = list(related.filter(contact__isnull=True))
+        for record in records:
+            record.contact = contact
+            record.updated_at = now
+        if records:
+            bulk_update_with_history(
+                records, related.model, ["contact", "updated_at"], default_user=by
+            )
 
     lead.status = LeadStatus.CONVERTED
     lead.contact = contact

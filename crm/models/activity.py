@@ -10,6 +10,7 @@ from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import SearchableModel, TimeStampedModel, choice_constraint
 from .choices import (
@@ -67,6 +68,8 @@ class Interaction(SearchableModel, TimeStampedModel):
         blank=True,
         related_name="interactions",
     )
+
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         verbose_name = _("interaction")
@@ -187,6 +190,7 @@ class Task(SearchableModel, TimeStampedModel):
     )
 
     objects = TaskQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         verbose_name = _("task")

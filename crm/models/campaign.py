@@ -8,6 +8,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import (
     MONEY,
@@ -80,6 +81,7 @@ class Campaign(SearchableModel, OwnedModel):
     description = models.TextField(_("description"), blank=True)
 
     objects = CampaignQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         verbose_name = _("campaign")

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from ..search import phone_key
 from .base import OwnedModel, SearchableModel, phone_validator
@@ -59,6 +60,7 @@ class Contact(SearchableModel, OwnedModel):
     )
 
     objects = ContactQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_text", "phone_key"])
 
     class Meta:
         verbose_name = _("contact")

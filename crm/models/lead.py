@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import OwnedModel, SearchableModel, choice_constraint, money_field, phone_validator
 from .campaign import Campaign
@@ -86,6 +87,7 @@ class Lead(SearchableModel, OwnedModel):
     )
 
     objects = LeadQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         verbose_name = _("lead")

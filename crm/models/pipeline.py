@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import MONEY, ZERO, OwnedModel, SearchableModel, expected_value, money_field
 from .campaign import Campaign
@@ -47,6 +48,7 @@ class Stage(models.Model):
     is_won = models.BooleanField(_("won"), default=False)
 
     objects = StageQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=[])
 
     class Meta:
         verbose_name = _("stage")
@@ -210,6 +212,7 @@ class Opportunity(SearchableModel, OwnedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
 
     objects = OpportunityQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
         verbose_name = _("opportunity")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 
+from ..history import record_history
 from ..permissions import can_change
 
 PAGE_SIZE = 25
@@ -215,6 +216,7 @@ class CRMDetailView(ModelPermissionMixin, NavMixin, DetailView):
         context = super().get_context_data(**kwargs)
         # Buttons that change the record show only to those who may use them.
         context["can_change"] = can_change(self.request.user, self.object)
+        context["history"] = record_history(self.object)
         return context
 
 

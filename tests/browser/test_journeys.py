@@ -255,7 +255,9 @@ def test_pages_load_without_errors(rep_page, crm_data, language, direction):
 
 def test_page_fixture_reports_every_problem(page, page_problems):
     """The watch the other tests rely on: each kind of problem is caught, in every tab."""
-    page.goto("/accounts/login/")
+    # A static file carries no content security policy, so the request reaches the route guard
+    # (on the app's pages the policy itself refuses it first, as another test checks).
+    page.goto("/static/crm/crm.css")
     outside = page.evaluate(
         "() => fetch('https://cdn.example.com/x.js').then(() => 'loaded', () => 'blocked')"
     )
@@ -273,3 +275,18 @@ def test_page_fixture_reports_every_problem(page, page_problems):
     assert "uncaught exception" in problems and "unhandled" in problems
     assert "404 for GET" in problems
     page_problems.clear()  # all seen: the page fixture would fail the test otherwise
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_content_security_policy_refuses_outside_scripts(page, page_problems):
+    """The app's own pages run under a policy that refuses anything from elsewhere."""
+    page.goto("/accounts/login/")
+    outcome = page.evaluate(
+        "() => fetch('https://cdn.example.com/x.js').then(() => 'loaded', () => 'blocked')"
+    )
+    assert outcome == "blocked"
+    problems = "\n".join(page_problems)
+    assert "Content Security Policy" in problems
+    assert "blocked request to another origin" not in problems  # it never left the browser
+    page_problems.clear()

@@ -25,6 +25,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone, translation
+from simple_history.utils import bulk_create_with_history
 
 from crm import factories as words
 from crm.models import (
@@ -328,6 +329,9 @@ class Command(BaseCommand):
         Contact.objects.filter(source_lead__isnull=False).update(source_lead=None)
         for model in RESET_ORDER:
             deleted, _ = model.objects.all().delete()
+            if hasattr(model, "history"):
+                # A reset starts the demo over: its records' history goes with them.
+                model.history.all().delete()
             if deleted:
                 self.info(f"Deleted {deleted} {NAMES[model]}.")
 
@@ -487,7 +491,10 @@ class Demo:
         for batch in batches(rows):
             fill_search_text(batch)  # bulk_create skips save(), which would do it
             with explicit_created_at(model) if has_created_at else nullcontext():
-                model.objects.bulk_create(batch)
+                if hasattr(model, "history"):  # the demo's records start with their history
+                    bulk_create_with_history(batch, model, batch_size=len(batch))
+                else:
+                    model.objects.bulk_create(batch)
             if keep is not None:
                 kept.extend(keep(obj) for obj in batch)
             done += len(batch)
