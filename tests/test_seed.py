@@ -329,8 +329,29 @@ def test_seed_crm_reports_progress_per_batch_on_long_runs(monkeypatch):
 
     out = seed(leads=25)
 
-    assert "leads: 10/25\nleads: 20/25\nleads: 25/25\n" in out
+    bars = [line for line in out.splitlines() if line.strip().startswith("leads [")]
+    assert [line.split("]")[1].split()[0] for line in bars] == ["10/25", "20/25", "25/25"]
+    assert "█" * 20 in bars[-1]
     assert Lead.objects.count() == 25
+
+
+@pytest.mark.django_db
+def test_seed_crm_scale_preset_sets_sizes_and_explicit_sizes_win(monkeypatch):
+    monkeypatch.setitem(
+        seed_crm.SCALES,
+        "tiny",
+        {"leads": 7, "contacts": 3, "campaigns": 5, "opportunities": 4, "interactions": 5,
+         "tasks": 4, "conversions": 1, "reps": 2, "years": 3},
+    )  # fmt: skip
+    call_command(
+        "seed_crm", "--scale=tiny", "--contacts=2", "--password=x", "--no-history",
+        "--seed=3", stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Lead.objects.count() == 7
+    assert Contact.objects.filter(source_lead__isnull=True).count() == 2
+    assert Lead.history.count() < Lead.objects.count()  # only the real conversions wrote any
+    oldest = Lead.objects.order_by("created_at").first().created_at
+    assert (timezone.now() - oldest).days > 365  # three years back, not one
 
 
 def test_seed_crm_rejects_negative_sizes():

@@ -61,6 +61,32 @@ SIZES = {
     "tasks": (150, "How many tasks"),
     "conversions": (20, "How many of the leads to convert through the real conversion rule"),
 }
+# --scale presets: sizes, reps and years of history. "1m" is the issue's scale target.
+SCALES = {
+    "demo": {"reps": 4, "years": 1},
+    "100k": {
+        "campaigns": 50,
+        "leads": 100_000,
+        "contacts": 20_000,
+        "opportunities": 30_000,
+        "interactions": 200_000,
+        "tasks": 50_000,
+        "conversions": 200,
+        "reps": 12,
+        "years": 3,
+    },
+    "1m": {
+        "campaigns": 500,
+        "leads": 1_000_000,
+        "contacts": 200_000,
+        "opportunities": 300_000,
+        "interactions": 2_000_000,
+        "tasks": 500_000,
+        "conversions": 500,
+        "reps": 40,
+        "years": 3,
+    },
+}
 DAY = datetime.timedelta(days=1)
 SECOND = datetime.timedelta(seconds=1)
 YEAR = 365 * DAY
@@ -247,14 +273,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sizes = parser.add_argument_group("sizes")
         for name, (default, what) in SIZES.items():
-            sizes.add_argument(
-                f"--{name}", type=record_count, default=default, help=f"{what} (default {default})."
-            )
+            sizes.add_argument(f"--{name}", type=record_count, help=f"{what} (default {default}).")
         parser.add_argument(
-            "--reps",
+            "--scale",
+            choices=list(SCALES),
+            default="demo",
+            help="Preset sizes: demo (the defaults), 100k or 1m leads with the other records in "
+            "proportion, over three years. A size option given as well wins over the preset.",
+        )
+        parser.add_argument(
+            "--reps", type=record_count, help="How many sales reps, rep1..repN (default 4)."
+        )
+        parser.add_argument(
+            "--years",
             type=record_count,
-            default=4,
-            help="How many sales reps, rep1..repN (default 4).",
+            help="How many years back the records' dates go (default 1; 3 for the big scales).",
+        )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Write no change history for the seeded records: a synthetic data set's "
+            "history is noise, and skipping it halves the writes of a big seed.",
         )
         parser.add_argument(
             "--password",
@@ -278,13 +317,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
         password = options["password"]
-        sizes = {name: options[name] for name in SIZES}
+        preset = SCALES[options["scale"]]
+
+        def chosen(name, default):
+            # An option given on the command line, else the preset's value, else the default.
+            return options[name] if options[name] is not None else preset.get(name, default)
+
+        sizes = {name: chosen(name, default) for name, (default, _) in SIZES.items()}
+        reps, years = chosen("reps", 4), max(1, chosen("years", 1))
         if options["if_empty"] and Lead.objects.exists():
             self.info("The CRM already has data: nothing seeded.")
             self.stdout.write(self.existing_login_line(password))
             return
 
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         rng = Random(options["seed"])
         if options["seed"] is not None:
             # Factories draw from factory-boy's own generator: seed it too, for anything built.
@@ -293,9 +339,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             if options["reset"]:
                 self.reset()
-            manager, reps, password, kept = self.ensure_users(rng, options["reps"], password)
+            manager, reps, password, kept = self.ensure_users(rng, reps, password)
             before = self.totals()
-            demo = Demo(rng=rng, manager=manager, reps=reps, progress=self.progress)
+            demo = Demo(
+                rng=rng,
+                manager=manager,
+                reps=reps,
+                progress=self.progress,
+                years=years,
+                history=not options["no_history"],
+            )
             demo.make_campaigns(sizes["campaigns"])
             demo.make_contacts(sizes["contacts"])
             demo.make_leads(sizes["leads"], conversions=sizes["conversions"])
@@ -318,9 +371,12 @@ class Command(BaseCommand):
             self.stdout.write(message)
 
     def progress(self, label: str, done: int, total: int) -> None:
-        """A line per batch on long runs; small runs stay quiet unless asked (-v 2)."""
+        """A progress bar on long runs (a line per batch); small runs stay quiet unless -v 2."""
         if self.verbosity >= 2 or (self.verbosity >= 1 and total > BATCH_SIZE):
-            self.stdout.write(f"{label}: {done}/{total}")
+            filled = round(20 * done / total) if total else 20
+            bar = "█" * filled + "·" * (20 - filled)
+            elapsed = time.monotonic() - self.started
+            self.stdout.write(f"{label:>13} [{bar}] {done:>9,}/{total:,}  {elapsed:6.1f}s")
 
     def reset(self) -> None:
         """Delete every CRM record, dependents first; users and stages stay."""
@@ -426,8 +482,18 @@ def outcome_texts(language: str) -> list[str]:
 class Demo:
     """Writes the demo's records in order, remembering what later records link to."""
 
-    def __init__(self, *, rng: Random, manager, reps: list, progress: Callable) -> None:
+    def __init__(
+        self,
+        *,
+        rng: Random,
+        manager,
+        reps: list,
+        progress: Callable,
+        years: int = 1,
+        history: bool = True,
+    ) -> None:
         self.rng = rng
+        self.history = history
         self.progress = progress
         self.manager_id = manager.pk
         self.users = {user.pk: user for user in [*reps, manager]}
@@ -439,7 +505,8 @@ class Demo:
             raise CommandError("The pipeline has no stages: run `manage.py migrate`.")
         self.now = timezone.now().replace(microsecond=0)
         self.today = timezone.localdate()
-        self.year_ago = self.now - YEAR
+        # The start of the demo's time span (one year by default; more for the big scales).
+        self.year_ago = self.now - years * YEAR
         # Numbers e-mail addresses so that a second run without --reset makes new ones.
         self.serial = Lead.objects.count() + Contact.objects.count()
         self.outcomes = {True: outcome_texts("ar"), False: outcome_texts("en")}
@@ -491,7 +558,7 @@ class Demo:
         for batch in batches(rows):
             fill_search_text(batch)  # bulk_create skips save(), which would do it
             with explicit_created_at(model) if has_created_at else nullcontext():
-                if hasattr(model, "history"):  # the demo's records start with their history
+                if self.history and hasattr(model, "history"):  # records start with history
                     bulk_create_with_history(batch, model, batch_size=len(batch))
                 else:
                     model.objects.bulk_create(batch)
