@@ -768,3 +768,24 @@ def test_detail_page_hides_edit_buttons_from_others(rep_client):
 def test_manager_can_edit_any_record(manager_client, name, model):
     make_world()
     assert manager_client.get(record_url(name, model)).status_code == 200
+
+
+def test_list_count_is_capped_on_huge_lists(rep_client, monkeypatch):
+    from crm.views import base
+
+    monkeypatch.setattr(base, "COUNT_LIMIT", 30)
+    LeadFactory.create_batch(40)
+    response = rep_client.get(reverse("crm:lead-list"))
+    paginator = response.context["page_obj"].paginator
+    assert paginator.capped
+    assert paginator.num_pages == 2  # 31 rows counted: pages never go deeper than the cap
+    assert "More than 30 results" in response.content.decode()
+    deep = rep_client.get(reverse("crm:lead-list"), {"page": 99})
+    assert deep.context["page_obj"].number == 2
+
+
+def test_list_count_is_exact_below_the_cap(rep_client):
+    LeadFactory.create_batch(3)
+    response = rep_client.get(reverse("crm:lead-list"))
+    assert not response.context["page_obj"].paginator.capped
+    assert "3 results" in response.content.decode()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .base import SearchableModel, TimeStampedModel, choice_constraint
+from .base import SearchableModel, TimeStampedModel, choice_constraint, sort_indexes
 from .choices import (
     TASK_OPEN_STATUSES,
     InteractionKind,
@@ -81,6 +81,7 @@ class Interaction(SearchableModel, TimeStampedModel):
             models.Index(fields=["contact", "-occurred_at"], name="crm_interaction_contact_idx"),
             models.Index(fields=["opportunity", "-occurred_at"], name="crm_interaction_opp_idx"),
             models.Index(fields=["kind", "-occurred_at"], name="crm_interaction_kind_idx"),
+            *sort_indexes("interaction", "subject", "kind", "duration", "outcome", "created_by"),
         ]
         constraints = [
             choice_constraint("kind", InteractionKind, "interaction"),
@@ -198,6 +199,7 @@ class Task(SearchableModel, TimeStampedModel):
         ordering = ["due_date", "id"]
         indexes = [
             models.Index(fields=["due_date", "id"], name="crm_task_due_idx"),
+            *sort_indexes("task", "title", "priority", "status", "assigned_to"),
             models.Index(
                 fields=["assigned_to", "status", "due_date"], name="crm_task_assignee_idx"
             ),

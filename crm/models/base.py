@@ -139,3 +139,12 @@ def fill_search_text(records) -> None:
     for record in records:
         if isinstance(record, SearchableModel):
             record.refresh_derived()
+
+
+def sort_indexes(prefix: str, *fields: str) -> list[models.Index]:
+    """An index per sortable list column, with the id that breaks ties, so that a sorted page
+    of 25 reads 25 index entries instead of sorting the whole table."""
+    return [
+        models.Index(fields=[field, "id"], name=f"crm_{prefix}_{field}_sort"[:30])
+        for field in fields
+    ]

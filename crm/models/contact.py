@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..search import phone_key
-from .base import OwnedModel, SearchableModel, phone_validator
+from .base import OwnedModel, SearchableModel, phone_validator, sort_indexes
 
 if TYPE_CHECKING:
     from .lead import Lead
@@ -73,6 +73,7 @@ class Contact(SearchableModel, OwnedModel):
             models.Index(Upper("email"), name="crm_contact_email_upper_idx"),
             models.Index(fields=["phone_key"], name="crm_contact_phone_key_idx"),
             models.Index(fields=["owner", "name"], name="crm_contact_owner_idx"),
+            *sort_indexes("contact", "company", "email", "owner"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="crm_contact_name_not_empty"),

@@ -11,7 +11,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .base import OwnedModel, SearchableModel, choice_constraint, money_field, phone_validator
+from .base import (
+    OwnedModel,
+    SearchableModel,
+    choice_constraint,
+    money_field,
+    phone_validator,
+    sort_indexes,
+)
 from .campaign import Campaign
 from .choices import LeadSource, LeadStatus
 from .contact import Contact
@@ -97,9 +104,20 @@ class Lead(SearchableModel, OwnedModel):
             models.Index(fields=["-created_at", "-id"], name="crm_lead_created_idx"),
             models.Index(fields=["status", "-created_at"], name="crm_lead_status_idx"),
             models.Index(fields=["owner", "status"], name="crm_lead_owner_status_idx"),
-            models.Index(fields=["source"], name="crm_lead_source_idx"),
-            models.Index(fields=["name"], name="crm_lead_name_idx"),
+            # "Mine", newest first.
+            models.Index(fields=["owner", "-created_at", "-id"], name="crm_lead_owner_created_idx"),
             models.Index(fields=["email"], name="crm_lead_email_idx"),
+            *sort_indexes(
+                "lead",
+                "name",
+                "company",
+                "status",
+                "rating",
+                "source",
+                "expected_revenue",
+                "owner",
+                "campaign",
+            ),
         ]
         constraints = [
             choice_constraint("status", LeadStatus, "lead"),

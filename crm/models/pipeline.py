@@ -16,7 +16,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .base import MONEY, ZERO, OwnedModel, SearchableModel, expected_value, money_field
+from .base import (
+    MONEY,
+    ZERO,
+    OwnedModel,
+    SearchableModel,
+    expected_value,
+    money_field,
+    sort_indexes,
+)
 from .campaign import Campaign
 from .contact import Contact
 from .lead import Lead
@@ -223,7 +231,9 @@ class Opportunity(SearchableModel, OwnedModel):
             models.Index(fields=["stage", "expected_close_date"], name="crm_opp_stage_close_idx"),
             models.Index(fields=["owner", "stage"], name="crm_opp_owner_stage_idx"),
             models.Index(fields=["closed_at"], name="crm_opp_closed_idx"),
-            models.Index(fields=["-amount"], name="crm_opp_amount_idx"),
+            *sort_indexes(
+                "opp", "name", "amount", "probability", "expected_close_date", "owner", "stage"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="crm_opportunity_name_not_empty"),

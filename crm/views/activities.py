@@ -57,7 +57,7 @@ class InteractionListView(CRMListView):
         "occurred": "occurred_at",
         "duration": "duration",
         "outcome": "outcome",
-        "by": "created_by__username",
+        "by": "created_by_id",
     }
     default_ordering = ("-occurred_at", "-pk")
 
@@ -105,7 +105,7 @@ class TaskListView(CRMListView):
         "priority": "priority",
         "status": "status",
         "due": "due_date",
-        "assigned_to": "assigned_to__username",
+        "assigned_to": "assigned_to_id",
         "overdue": "is_overdue",
     }
     default_ordering = ("due_date", "pk")

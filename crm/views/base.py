@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
@@ -18,11 +19,31 @@ from ..history import record_history
 from ..permissions import can_change
 
 PAGE_SIZE = 25
+# Lists count at most this many rows, and page no deeper: counting a million rows, or walking
+# an OFFSET through them, would cost more than the rest of the page. Beyond it, filters or a
+# reversed sort reach any row.
+COUNT_LIMIT = 10_000
 NOT_ALLOWED = _("You are not allowed to do that.")
 CONFLICT = _(
     "Someone else changed this record while you were editing it, so your changes were not "
     "saved. Reload the page to see theirs; saving this form again will overwrite them."
 )
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at ``COUNT_LIMIT`` + 1 (shown as "more than 10,000")."""
+
+    @cached_property
+    def count(self):
+        return self.object_list[: COUNT_LIMIT + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_LIMIT
+
+    @property
+    def limit(self) -> int:
+        return COUNT_LIMIT
 
 
 class ModelPermissionMixin(PermissionRequiredMixin):
@@ -101,7 +122,7 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         # A page number that is not a number, or past the end, shows the nearest page (no 404).
-        paginator = Paginator(queryset, page_size)
+        paginator = CappedPaginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 

@@ -20,7 +20,7 @@ class ContactListView(CRMListView):
         "name": "name",
         "company": "company",
         "email": "email",
-        "owner": "owner__username",
+        "owner": "owner_id",
         "created": "created_at",
     }
     default_ordering = ("name", "pk")

@@ -28,7 +28,7 @@ class OpportunityListView(CRMListView):
         "probability": "probability",
         "expected_value": "expected_value",
         "close": "expected_close_date",
-        "owner": "owner__username",
+        "owner": "owner_id",
     }
 
     def get_rows(self):
