@@ -5,131 +5,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0005_history'),
+        ("crm", "0005_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='lead',
-            name='crm_lead_source_idx',
+            model_name="lead",
+            name="crm_lead_source_idx",
         ),
         migrations.RemoveIndex(
-            model_name='lead',
-            name='crm_lead_name_idx',
+            model_name="lead",
+            name="crm_lead_name_idx",
         ),
         migrations.RemoveIndex(
-            model_name='opportunity',
-            name='crm_opp_amount_idx',
+            model_name="opportunity",
+            name="crm_opp_amount_idx",
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['company', 'id'], name='crm_contact_company_sort'),
+            model_name="contact",
+            index=models.Index(fields=["company", "id"], name="crm_contact_company_sort"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['email', 'id'], name='crm_contact_email_sort'),
+            model_name="contact",
+            index=models.Index(fields=["email", "id"], name="crm_contact_email_sort"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['owner', 'id'], name='crm_contact_owner_sort'),
+            model_name="contact",
+            index=models.Index(fields=["owner", "id"], name="crm_contact_owner_sort"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['subject', 'id'], name='crm_interaction_subject_sort'),
+            model_name="interaction",
+            index=models.Index(fields=["subject", "id"], name="crm_interaction_subject_sort"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['kind', 'id'], name='crm_interaction_kind_sort'),
+            model_name="interaction",
+            index=models.Index(fields=["kind", "id"], name="crm_interaction_kind_sort"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['duration', 'id'], name='crm_interaction_duration_sort'),
+            model_name="interaction",
+            index=models.Index(fields=["duration", "id"], name="crm_interaction_duration_sort"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['outcome', 'id'], name='crm_interaction_outcome_sort'),
+            model_name="interaction",
+            index=models.Index(fields=["outcome", "id"], name="crm_interaction_outcome_sort"),
         ),
         migrations.AddIndex(
-            model_name='interaction',
-            index=models.Index(fields=['created_by', 'id'], name='crm_interaction_created_by_sor'),
+            model_name="interaction",
+            index=models.Index(fields=["created_by", "id"], name="crm_interaction_created_by_sor"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', '-created_at', '-id'], name='crm_lead_owner_created_idx'),
+            model_name="lead",
+            index=models.Index(
+                fields=["owner", "-created_at", "-id"], name="crm_lead_owner_created_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['name', 'id'], name='crm_lead_name_sort'),
+            model_name="lead",
+            index=models.Index(fields=["name", "id"], name="crm_lead_name_sort"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['company', 'id'], name='crm_lead_company_sort'),
+            model_name="lead",
+            index=models.Index(fields=["company", "id"], name="crm_lead_company_sort"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['status', 'id'], name='crm_lead_status_sort'),
+            model_name="lead",
+            index=models.Index(fields=["status", "id"], name="crm_lead_status_sort"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['rating', 'id'], name='crm_lead_rating_sort'),
+            model_name="lead",
+            index=models.Index(fields=["rating", "id"], name="crm_lead_rating_sort"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['source', 'id'], name='crm_lead_source_sort'),
+            model_name="lead",
+            index=models.Index(fields=["source", "id"], name="crm_lead_source_sort"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['expected_revenue', 'id'], name='crm_lead_expected_revenue_sort'),
+            model_name="lead",
+            index=models.Index(
+                fields=["expected_revenue", "id"], name="crm_lead_expected_revenue_sort"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'id'], name='crm_lead_owner_sort'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "id"], name="crm_lead_owner_sort"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['campaign', 'id'], name='crm_lead_campaign_sort'),
+            model_name="lead",
+            index=models.Index(fields=["campaign", "id"], name="crm_lead_campaign_sort"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['name', 'id'], name='crm_opp_name_sort'),
+            model_name="opportunity",
+            index=models.Index(fields=["name", "id"], name="crm_opp_name_sort"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['amount', 'id'], name='crm_opp_amount_sort'),
+            model_name="opportunity",
+            index=models.Index(fields=["amount", "id"], name="crm_opp_amount_sort"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['probability', 'id'], name='crm_opp_probability_sort'),
+            model_name="opportunity",
+            index=models.Index(fields=["probability", "id"], name="crm_opp_probability_sort"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['expected_close_date', 'id'], name='crm_opp_expected_close_date_so'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["expected_close_date", "id"], name="crm_opp_expected_close_date_so"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['owner', 'id'], name='crm_opp_owner_sort'),
+            model_name="opportunity",
+            index=models.Index(fields=["owner", "id"], name="crm_opp_owner_sort"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['stage', 'id'], name='crm_opp_stage_sort'),
+            model_name="opportunity",
+            index=models.Index(fields=["stage", "id"], name="crm_opp_stage_sort"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['title', 'id'], name='crm_task_title_sort'),
+            model_name="task",
+            index=models.Index(fields=["title", "id"], name="crm_task_title_sort"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['priority', 'id'], name='crm_task_priority_sort'),
+            model_name="task",
+            index=models.Index(fields=["priority", "id"], name="crm_task_priority_sort"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['status', 'id'], name='crm_task_status_sort'),
+            model_name="task",
+            index=models.Index(fields=["status", "id"], name="crm_task_status_sort"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['assigned_to', 'id'], name='crm_task_assigned_to_sort'),
+            model_name="task",
+            index=models.Index(fields=["assigned_to", "id"], name="crm_task_assigned_to_sort"),
         ),
     ]
