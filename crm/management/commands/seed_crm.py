@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
-from django.db import models, transaction
+from django.db import models, reset_queries, transaction
 from django.utils import timezone, translation
 from simple_history.utils import bulk_create_with_history
 
@@ -564,6 +564,8 @@ class Demo:
                     model.objects.bulk_create(batch)
             if keep is not None:
                 kept.extend(keep(obj) for obj in batch)
+            # With DEBUG on, Django keeps every query's SQL: thousands of 2,000-row inserts.
+            reset_queries()
             done += len(batch)
             self.progress(label, done, total)
         return kept
@@ -805,16 +807,16 @@ class Demo:
                 )
 
         def keep(opportunity: Opportunity) -> Made:
+            # It entered its present stage when it closed, or when it was made. Kept as a tuple:
+            # at the big scales, a model instance per deal would cost hundreds of megabytes.
             changes.append(
-                StageChange(
-                    opportunity_id=opportunity.pk,
-                    from_stage=None,
-                    to_stage_id=opportunity.stage_id,
-                    changed_by_id=opportunity.created_by_id,
-                    # It entered its present stage when it closed, or when it was made.
-                    changed_at=opportunity.closed_at or opportunity.created_at,
-                    amount=opportunity.amount,
-                    probability=opportunity.probability,
+                (
+                    opportunity.pk,
+                    opportunity.stage_id,
+                    opportunity.created_by_id,
+                    opportunity.closed_at or opportunity.created_at,
+                    opportunity.amount,
+                    opportunity.probability,
                 )
             )
             return Made(
@@ -828,7 +830,19 @@ class Demo:
             )
 
         self.opportunities = self.insert("opportunities", Opportunity, rows(), count, keep)
-        self.insert("stage changes", StageChange, changes, len(changes))
+        stage_changes = (
+            StageChange(
+                opportunity_id=pk,
+                from_stage=None,
+                to_stage_id=stage_id,
+                changed_by_id=by,
+                changed_at=when,
+                amount=amount,
+                probability=probability,
+            )
+            for pk, stage_id, by, when, amount, probability in changes
+        )
+        self.insert("stage changes", StageChange, stage_changes, len(changes))
 
     def targets(self) -> list[tuple[str, list[Made], int]]:
         """What interactions and tasks can be about, with how often each is picked."""
