@@ -560,33 +560,43 @@ def gunicorn(*, workers: int, secret_key: str) -> Iterator[int]:
         if collected.returncode:
             raise CommandError(f"collectstatic failed:\n{collected.stderr[-2000:]}")
         port = free_port()
+        command = [
+            *(sys.executable, "-m", "gunicorn", "crm_project.wsgi:application"),
+            *("--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
+            *("--graceful-timeout", "5"),
+        ]
         log_path = Path(tmp, "gunicorn.log")
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "crm_project.wsgi:application",
-                    "--workers",
-                    str(workers),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--graceful-timeout",
-                    "5",
-                ],
-                env=env,
-                cwd=settings.BASE_DIR,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group, so a stuck server and its workers can be killed together.
-                start_new_session=True,
-            )
+            restore_sigterm = stop_on_sigterm()
+            process = None
             try:
+                process = subprocess.Popen(
+                    command,
+                    env=env,
+                    cwd=settings.BASE_DIR,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    # A process group of its own: a stuck server and its workers die together.
+                    start_new_session=True,
+                )
                 wait_until_serving(process, port, log_path)
                 yield port
             finally:
-                stop(process)
+                if process is not None:
+                    stop(process)
+                restore_sigterm()
+
+
+def stop_on_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into SystemExit, so ``finally`` stops the server; returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals go to the main thread only
+
+    def exit_now(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_now)
+    return lambda: signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
 
 
 def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path) -> None:
@@ -636,20 +646,22 @@ def drive(
 ) -> list[Sample]:
     """Request the mix from ``concurrency`` threads, for ``seconds`` or ``rounds`` of the mix."""
     deadline = time.perf_counter() + seconds if seconds is not None else None
+    stop = threading.Event()  # set early if this thread is interrupted (Ctrl-C)
     per_thread: list[list[Sample]] = [[] for _ in range(concurrency)]
 
     def work(index: int) -> None:
         samples = per_thread[index]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-        number = index  # threads start at different pages of the mix
+        done = 0
         try:
-            while True:
+            while not stop.is_set():
                 if deadline is not None and time.perf_counter() >= deadline:
                     break
-                if rounds is not None and number - index >= rounds * len(mix):
+                if rounds is not None and done >= rounds * len(mix):
                     break
-                name, path = mix[number % len(mix)]
-                number += 1
+                # Threads start at different pages of the mix.
+                name, path = mix[(index + done) % len(mix)]
+                done += 1
                 started = time.perf_counter()
                 try:
                     conn.request("GET", path, headers={"Cookie": cookie})
@@ -665,11 +677,16 @@ def drive(
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    threads = [
+        threading.Thread(target=work, args=(index,), daemon=True) for index in range(concurrency)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stop.set()
     return [sample for samples in per_thread for sample in samples]
 
 

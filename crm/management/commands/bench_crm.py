@@ -70,8 +70,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only",
             metavar="PATTERN",
-            help="Time only the pages whose name contains PATTERN, e.g. 'lead' or 'q='. A "
-            "list's ratio needs its admin row: 'lead' keeps both 'lead-list' and the admin's.",
+            action="append",
+            help="Time only the pages whose name contains PATTERN, e.g. 'lead' or 'q='; give it "
+            "again for more. A list's ratio needs its admin row: 'lead' keeps both 'lead-list' "
+            "and the admin's.",
         )
         parser.add_argument(
             "--json", action="store_true", help="Print a JSON document instead of the table."
@@ -113,9 +115,9 @@ class Command(BaseCommand):
         plan = bench.plan_pages(user)
         pages = plan.pages
         if options["only"]:
-            pages = [page for page in pages if options["only"] in page.name]
+            pages = [page for page in pages if any(text in page.name for text in options["only"])]
             if not pages:
-                raise CommandError(f"No page's name contains {options['only']!r}.")
+                raise CommandError(f"No page's name contains any of {options['only']}.")
         results = bench.time_pages(
             pages,
             user=user,
