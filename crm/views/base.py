@@ -35,7 +35,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: COUNT_LIMIT + 1].count()
+        # Counting needs neither the sort nor the annotations (campaign metrics are subqueries).
+        return self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
 
     @property
     def capped(self) -> bool:
