@@ -177,6 +177,9 @@ USE_THOUSAND_SEPARATOR = False
 
 # The currency amounts are shown in; amounts themselves are plain decimals.
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "SAR")
+# How long the dashboard keeps its team-wide figures (they aggregate every lead and deal); 0
+# recomputes them on every request. The page shows their time.
+CRM_DASHBOARD_CACHE_SECONDS = int(os.environ.get("CRM_DASHBOARD_CACHE_SECONDS", "60"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -192,7 +193,11 @@ def test_dashboard_active_opportunities_close_soonest_then_largest(rep_client):
     assert "Closed deal" not in content
 
 
-def test_dashboard_queries_do_not_grow_with_rows(rep_client, rep, django_assert_max_num_queries):
+def test_dashboard_queries_do_not_grow_with_rows(
+    rep_client, rep, django_assert_max_num_queries, settings
+):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 0  # every request computes the team figures
+
     def add_rows(n):
         LeadFactory.create_batch(n)
         OpportunityFactory.create_batch(n)
@@ -202,8 +207,8 @@ def test_dashboard_queries_do_not_grow_with_rows(rep_client, rep, django_assert_
         TaskFactory.create_batch(n, assigned_to=rep)
 
     add_rows(1)
-    # session, user, 2 for the user's permissions, and the dashboard's own 7
-    with django_assert_max_num_queries(11) as few:
+    # session, user, 2 for the user's permissions, and the dashboard's own 8
+    with django_assert_max_num_queries(12) as few:
         response = rep_client.get(URL)
     assert response.status_code == 200
     add_rows(15)
@@ -252,3 +257,38 @@ def test_month_starts_ends_with_this_month_and_crosses_years():
     assert months[0] == datetime.date(2025, 3, 1)
     assert months[-1] == datetime.date(2026, 2, 1)
     assert len(set(months)) == 12
+
+
+def test_dashboard_keeps_team_figures_briefly_and_says_how_old(
+    rep_client, rep, settings, django_assert_max_num_queries
+):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    LeadFactory.create_batch(2)
+    TaskFactory(assigned_to=rep, title="Call back")
+    first = rep_client.get(URL)
+    assert first.context["leads"]["total"] == 2
+    assert "Team figures as of" in first.content.decode()
+
+    LeadFactory()
+    TaskFactory(assigned_to=rep, title="Send the offer")
+    # session, user, 2 for the permissions, my tasks and active deals: no aggregate at all
+    with django_assert_max_num_queries(6):
+        second = rep_client.get(URL)
+    assert second.context["leads"]["total"] == 2  # kept: at most a minute old
+    assert second.context["figures_as_of"] == first.context["figures_as_of"]
+    assert "Send the offer" in second.content.decode()  # the rep's own rows are always fresh
+
+    cache.clear()  # as when the minute is over
+    third = rep_client.get(URL)
+    assert third.context["leads"]["total"] == 3
+    assert third.context["figures_as_of"] > first.context["figures_as_of"]
+
+
+def test_dashboard_without_cache_time_recomputes_every_request(rep_client, settings):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 0
+    LeadFactory()
+    assert rep_client.get(URL).context["leads"]["total"] == 1
+    LeadFactory()
+    response = rep_client.get(URL)
+    assert response.context["leads"]["total"] == 2
+    assert "Team figures as of" not in response.content.decode()

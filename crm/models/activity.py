@@ -81,6 +81,9 @@ class Interaction(SearchableModel, TimeStampedModel):
             models.Index(fields=["contact", "-occurred_at"], name="crm_interaction_contact_idx"),
             models.Index(fields=["opportunity", "-occurred_at"], name="crm_interaction_opp_idx"),
             models.Index(fields=["kind", "-occurred_at"], name="crm_interaction_kind_idx"),
+            models.Index(
+                fields=["created_by", "-occurred_at", "-id"], name="crm_interaction_by_idx"
+            ),
             *sort_indexes("interaction", "subject", "kind", "duration", "outcome", "created_by"),
         ]
         constraints = [

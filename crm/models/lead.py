@@ -107,6 +107,10 @@ class Lead(SearchableModel, OwnedModel):
             # "Mine", newest first.
             models.Index(fields=["owner", "-created_at", "-id"], name="crm_lead_owner_created_idx"),
             models.Index(fields=["email"], name="crm_lead_email_idx"),
+            # The dashboard's leads by status and by source: one pass over this index.
+            models.Index(fields=["status", "source"], name="crm_lead_status_source_idx"),
+            # Campaign metrics: each campaign's leads, and its converted ones, counted in the index.
+            models.Index(fields=["campaign", "status"], name="crm_lead_campaign_status_idx"),
             *sort_indexes(
                 "lead",
                 "name",

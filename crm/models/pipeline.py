@@ -8,8 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Count, F, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -20,6 +19,7 @@ from .base import (
     MONEY,
     ZERO,
     OwnedModel,
+    Product,
     SearchableModel,
     expected_value,
     money_field,
@@ -105,6 +105,11 @@ CLOSING_SOONEST = (
 )
 
 
+# Lists sort by expected value through this product, which orders deals exactly as
+# amount × probability / 100 does and has an index of its own (a rounded annotation has none).
+EXPECTED_VALUE_ORDER = Product(F("amount"), F("probability"))
+
+
 class OpportunityQuerySet(models.QuerySet):
     def open(self) -> OpportunityQuerySet:
         return self.filter(stage__is_closed=False)
@@ -119,11 +124,18 @@ class OpportunityQuerySet(models.QuerySet):
         """Deals closing soonest first (undated last), then the largest."""
         return self.order_by(*CLOSING_SOONEST)
 
-    def first_per_stage(self, limit: int) -> OpportunityQuerySet:
-        """At most ``limit`` deals of each stage, closing soonest first, in one query."""
-        return self.annotate(
-            stage_rank=Window(RowNumber(), partition_by=F("stage"), order_by=CLOSING_SOONEST)
-        ).filter(stage_rank__lte=limit)
+    def first_per_stage(self, limit: int, stages) -> OpportunityQuerySet:
+        """At most ``limit`` deals of each of ``stages``, closing soonest first, in one query.
+
+        Each stage's deals are picked by a subquery that reads its first ``limit`` entries of
+        the (stage, close date, amount) index, so the cost does not grow with the pipeline (a
+        window function over every deal would rank them all).
+        """
+        picks = Q()
+        for stage in stages:
+            firsts = self.filter(stage=stage).order_by(*CLOSING_SOONEST).values("pk")[:limit]
+            picks |= Q(pk__in=firsts)
+        return self.filter(picks) if picks else self.none()
 
     def pipeline_summary(self) -> dict:
         """The pipeline per stage and in total, in two queries whatever the data size.
@@ -228,11 +240,20 @@ class Opportunity(SearchableModel, OwnedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="crm_opp_created_idx"),
-            models.Index(fields=["stage", "expected_close_date"], name="crm_opp_stage_close_idx"),
+            # The board: each stage's deals closing soonest, then largest (CLOSING_SOONEST).
+            models.Index(
+                fields=["stage", "expected_close_date", "-amount", "id"],
+                name="crm_opp_stage_board_idx",
+            ),
             models.Index(fields=["owner", "stage"], name="crm_opp_owner_stage_idx"),
             models.Index(fields=["closed_at"], name="crm_opp_closed_idx"),
             *sort_indexes(
                 "opp", "name", "amount", "probability", "expected_close_date", "owner", "stage"
+            ),
+            models.Index(EXPECTED_VALUE_ORDER, F("id"), name="crm_opp_expected_value_sort"),
+            # The pipeline's totals per stage read this index alone, not the deals' rows.
+            models.Index(
+                fields=["stage", "amount", "probability"], name="crm_opp_stage_totals_idx"
             ),
         ]
         constraints = [

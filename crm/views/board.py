@@ -36,7 +36,8 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         summary = Opportunity.objects.pipeline_summary()
         cards = defaultdict(list)
-        for opportunity in self.get_cards():
+        open_stages = [row["stage"] for row in summary["stages"] if not row["stage"].is_closed]
+        for opportunity in self.get_cards(open_stages):
             opportunity.movable = can_change(self.request.user, opportunity)
             cards[opportunity.stage_id].append(opportunity)
         columns = []
@@ -51,11 +52,10 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
         )
         return context
 
-    def get_cards(self):
+    def get_cards(self, stages):
         """The first deals of each open stage, closing soonest first, in one query."""
         return (
-            Opportunity.objects.open()
-            .first_per_stage(CARDS_PER_STAGE)
+            Opportunity.objects.first_per_stage(CARDS_PER_STAGE, stages)
             .with_expected_value()
             .select_related("contact", "lead", "owner")
             .closing_soonest()

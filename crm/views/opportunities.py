@@ -6,6 +6,7 @@ from .. import services
 from ..filters import OpportunityFilter
 from ..forms import OpportunityForm
 from ..models import Opportunity, Stage
+from ..models.pipeline import EXPECTED_VALUE_ORDER
 from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
 
 
@@ -26,7 +27,7 @@ class OpportunityListView(CRMListView):
         "stage": "stage__order",
         "amount": "amount",
         "probability": "probability",
-        "expected_value": "expected_value",
+        "expected_value": EXPECTED_VALUE_ORDER,
         "close": "expected_close_date",
         "owner": "owner_id",
     }
