@@ -6,3 +6,10 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "crm"
     verbose_name = _("CRM")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .search_index import after_migrate
+
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="crm.search_index")

@@ -3,7 +3,8 @@
 People mix the alef forms (أ إ آ ٱ ا), write ة as ه and ى as ي, add or leave out diacritics
 (tashkeel) and stretch words with tatweel; "احمد" must find "أحمد". Every searchable record keeps
 its text normalised in an indexed ``search_text`` column, and what users type is normalised the
-same way, so a search is one indexed ``LIKE`` on that column.
+same way, so a search is one indexed substring match on that column (a trigram index on
+PostgreSQL, an FTS5 trigram table on SQLite).
 """
 
 import re
@@ -11,7 +12,11 @@ import unicodedata
 from functools import reduce
 from operator import and_
 
+from django.db import connections
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from . import search_index
 
 ARABIC_FOLDS = str.maketrans(
     {
@@ -54,15 +59,31 @@ def search_terms(text: str) -> list[str]:
     return [term[:100] for term in normalize(text[:500]).split(" ") if term][:10]
 
 
-def search_filter(text: str, field: str = "search_text") -> Q | None:
-    """Rows whose ``field`` holds every word typed, in any order; None when nothing was typed."""
+def search_filter(text: str, field: str = "search_text", model=None, using=None) -> Q | None:
+    """Rows whose ``field`` holds every word typed, in any order; None when nothing was typed.
+
+    On SQLite, a word of 3 letters or more of a record's own ``search_text`` is looked up in
+    its FTS5 trigram table (crm.search_index), as PostgreSQL's trigram index serves the LIKE.
+    """
     terms = search_terms(text)
     if not terms:
         return None
-    return reduce(and_, (Q(**{f"{field}__contains": term}) for term in terms))
+    fts = None
+    if model is not None and field == "search_text" and search_index.supported(connections[using]):
+        fts = search_index.index_table(model._meta.db_table)
+
+    def matching(term: str) -> Q:
+        if fts and len(term) >= search_index.MINIMUM_TERM:
+            rows = RawSQL(
+                f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", (search_index.phrase(term),)
+            )
+            return Q(pk__in=rows)
+        return Q(**{f"{field}__contains": term})
+
+    return reduce(and_, (matching(term) for term in terms))
 
 
 def search(queryset, text: str, field: str = "search_text"):
     """``queryset`` narrowed to the rows matching ``text`` (all of it when nothing was typed)."""
-    condition = search_filter(text, field)
+    condition = search_filter(text, field, model=queryset.model, using=queryset.db)
     return queryset if condition is None else queryset.filter(condition)

@@ -364,3 +364,23 @@ def test_move_survives_a_reload_of_the_board(rep_client, mine):
     response = rep_client.get(BOARD)
     assert [c.pk for c in column(response, "negotiation")["cards"]] == [mine.pk]
     assert column(response, "prospecting")["cards"] == []
+
+
+def test_board_cap_keeps_the_soonest_cards_dated_before_undated(rep_client, monkeypatch):
+    monkeypatch.setattr(board, "CARDS_PER_STAGE", 3)
+    today = timezone.localdate()
+    prospecting = stage("prospecting")
+    big_undated = OpportunityFactory(stage=prospecting, expected_close_date=None, amount=9000)
+    OpportunityFactory(stage=prospecting, expected_close_date=None, amount=1)
+    later = OpportunityFactory(stage=prospecting, expected_close_date=today + datetime.timedelta(9))
+    soon = OpportunityFactory(stage=prospecting, expected_close_date=today)
+    assert column(rep_client.get(BOARD), "prospecting")["cards"] == [soon, later, big_undated]
+
+    for days in (1, 2):
+        OpportunityFactory(stage=prospecting, expected_close_date=today + datetime.timedelta(days))
+    cards = column(rep_client.get(BOARD), "prospecting")["cards"]
+    assert [card.expected_close_date for card in cards] == [
+        today,
+        today + datetime.timedelta(1),
+        today + datetime.timedelta(2),
+    ]

@@ -212,3 +212,98 @@ def test_imported_rows_are_searchable(manager_client):
     )
     import_file(manager_client, "lead", content, "leads.csv", 0)
     assert [lead.name for lead in search(Lead.objects.all(), "ابراهيم")] == ["إبراهيم الشمري"]
+
+
+# --- The search index on SQLite (FTS5 trigram tables; PostgreSQL has pg_trgm) ---------------
+
+
+def names(queryset, text):
+    return sorted(lead.name for lead in search(queryset, text))
+
+
+@pytest.mark.django_db
+def test_search_finds_rows_however_they_were_written():
+    """Saves, bulk inserts, update() and deletes all reach the index (triggers on SQLite)."""
+    saved = LeadFactory(name="Khalid Alharbi")
+    Lead.objects.bulk_create(
+        [Lead(name="Bulk Khalidiya", email="bulk@example.com", owner=saved.owner, search_text="")]
+    )
+    Lead.objects.filter(name="Bulk Khalidiya").update(search_text="bulk khalidiya")
+    assert names(Lead.objects.all(), "khalid") == ["Bulk Khalidiya", "Khalid Alharbi"]
+
+    saved.name = "Omar Alharbi"
+    saved.save()
+    assert names(Lead.objects.all(), "khalid") == ["Bulk Khalidiya"]
+    assert names(Lead.objects.all(), "omar alharbi") == ["Omar Alharbi"]
+    Lead.objects.filter(name="Bulk Khalidiya").delete()
+    assert names(Lead.objects.all(), "khalid") == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["50%", "a_b", "x*y", "what?", "[vip]", "o'neil", '"q"'])
+def test_search_matches_wildcard_and_quote_characters_literally(typed):
+    LeadFactory(name=f"Lead {typed} here")
+    LeadFactory(name="Lead 500 abb xxyy whatt vip oneil q here")
+    assert names(Lead.objects.all(), typed) == [f"Lead {typed} here"]
+
+
+@pytest.mark.django_db
+def test_search_short_words_still_match():
+    LeadFactory(name="Ali Bo")
+    LeadFactory(name="Sara")
+    assert names(Lead.objects.all(), "bo al") == ["Ali Bo"]
+
+
+@pytest.mark.django_db
+def test_search_uses_the_trigram_index_on_sqlite(rep_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's FTS5 index; PostgreSQL's trigram index is tested by its plan")
+    LeadFactory(name="Nasser")
+    with CaptureQueriesContext(connection) as queries:
+        response = rep_client.get(reverse("crm:lead-list"), {"q": "nasser"})
+    assert [lead.name for lead in response.context["object_list"]] == ["Nasser"]
+    assert any("FROM crm_lead_search WHERE crm_lead_search MATCH" in q["sql"] for q in queries)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN QUERY PLAN SELECT rowid FROM crm_lead_search WHERE crm_lead_search MATCH 'x'"
+        )
+        assert "VIRTUAL TABLE INDEX" in str(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_index_is_rebuilt_when_a_migration_lost_its_triggers():
+    """SQLite drops a table's triggers when a migration rebuilds it: migrate puts them back."""
+    from django.db import connection
+
+    from crm import search_index
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER crm_lead_search_insert")
+    LeadFactory(name="Written while unindexed")
+    assert names(Lead.objects.all(), "unindexed") == []  # the index missed it
+
+    assert "crm_lead" in search_index.ensure()
+    assert names(Lead.objects.all(), "unindexed") == ["Written while unindexed"]
+    assert search_index.ensure() == []  # nothing left to do
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_builds_the_search_index():
+    from django.db import connection
+
+    from crm import search_index
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    LeadFactory(name="Before the index")
+    search_index.drop()
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'crm_lead_search'")
+        assert cursor.fetchall()
+    assert names(Lead.objects.all(), "before") == ["Before the index"]

@@ -125,17 +125,21 @@ class OpportunityQuerySet(models.QuerySet):
         return self.order_by(*CLOSING_SOONEST)
 
     def first_per_stage(self, limit: int, stages) -> OpportunityQuerySet:
-        """At most ``limit`` deals of each of ``stages``, closing soonest first, in one query.
+        """The first ``limit`` deals of each of ``stages``, closing soonest first, in one query.
 
-        Each stage's deals are picked by a subquery that reads its first ``limit`` entries of
-        the (stage, close date, amount) index, so the cost does not grow with the pipeline (a
-        window function over every deal would rank them all).
+        Each stage's deals are picked by subqueries that read the first entries of the (stage,
+        close date, amount) index, so the cost does not grow with the pipeline (a window
+        function would rank every deal). Dated and undated deals are read apart, because
+        SQLite cannot read an index with its NULLs last; so up to twice ``limit`` deals of a
+        stage come back, in order, and callers keep the first ``limit``.
         """
         picks = Q()
         for stage in stages:
-            firsts = self.filter(stage=stage).order_by(*CLOSING_SOONEST).values("pk")[:limit]
-            picks |= Q(pk__in=firsts)
-        return self.filter(picks) if picks else self.none()
+            deals = self.filter(stage=stage).values("pk")
+            dated = deals.filter(expected_close_date__isnull=False).order_by(*CLOSING_SOONEST)
+            undated = deals.filter(expected_close_date__isnull=True).order_by("-amount", "pk")
+            picks |= Q(pk__in=dated[:limit]) | Q(pk__in=undated[:limit])
+        return self.filter(picks).closing_soonest() if picks else self.none()
 
     def pipeline_summary(self) -> dict:
         """The pipeline per stage and in total, in two queries whatever the data size.

@@ -38,8 +38,9 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
         cards = defaultdict(list)
         open_stages = [row["stage"] for row in summary["stages"] if not row["stage"].is_closed]
         for opportunity in self.get_cards(open_stages):
-            opportunity.movable = can_change(self.request.user, opportunity)
-            cards[opportunity.stage_id].append(opportunity)
+            if len(cards[opportunity.stage_id]) < CARDS_PER_STAGE:
+                opportunity.movable = can_change(self.request.user, opportunity)
+                cards[opportunity.stage_id].append(opportunity)
         columns = []
         for row in summary["stages"]:
             shown = cards.get(row["stage"].pk, [])
@@ -58,7 +59,6 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
             Opportunity.objects.first_per_stage(CARDS_PER_STAGE, stages)
             .with_expected_value()
             .select_related("contact", "lead", "owner")
-            .closing_soonest()
         )
 
 

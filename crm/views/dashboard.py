@@ -64,7 +64,9 @@ class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
             figures_as_of=team["as_of"],
             figures_max_age=settings.CRM_DASHBOARD_CACHE_SECONDS,
             my_tasks=self.my_tasks(),
-            active_opportunities=self.active_opportunities(),
+            active_opportunities=self.active_opportunities(
+                [row["stage"] for row in pipeline["stages"] if not row["stage"].is_closed]
+            ),
             data=self.chart_data(leads=leads, pipeline=pipeline, won=won, campaigns=campaigns),
         )
         return context
@@ -167,13 +169,12 @@ class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
             .order_by("-is_overdue", "due_date", "pk")[:LIST_SIZE]
         )
 
-    def active_opportunities(self):
-        """Open deals closing soonest, then the largest."""
+    def active_opportunities(self, open_stages):
+        """Open deals closing soonest, then the largest: the first of each open stage's."""
         return (
-            Opportunity.objects.open()
+            Opportunity.objects.first_per_stage(LIST_SIZE, open_stages)
             .with_expected_value()
-            .select_related("stage", "contact", "lead", "owner")
-            .closing_soonest()[:LIST_SIZE]
+            .select_related("stage", "contact", "lead", "owner")[:LIST_SIZE]
         )
 
     def chart_data(self, *, leads, pipeline, won, campaigns) -> dict:

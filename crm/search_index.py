@@ -1,0 +1,110 @@
+"""SQLite's counterpart of the trigram indexes PostgreSQL gets (migration 0003): FTS5 tables.
+
+Each searchable record's table gets an FTS5 table with the trigram tokenizer over its
+``search_text`` column, kept in step by triggers (so bulk inserts, ``update()`` and deletes are
+covered as well as saves). A substring search then reads the trigrams of what was typed instead
+of scanning every row. SQLite drops a table's triggers when a migration rebuilds the table, so
+they are (re)made after every ``migrate``, and the index is rebuilt whenever they had to be.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import connections
+
+# The FTS5 trigram tokenizer needs SQLite 3.34; older ones search without the index.
+MINIMUM_SQLITE = (3, 34, 0)
+# Shorter words have no trigram to look up: they are matched by scanning search_text.
+MINIMUM_TERM = 3
+
+
+def searchable_tables() -> list[str]:
+    """The tables of the records with a ``search_text`` column."""
+    return sorted(
+        model._meta.db_table
+        for model in apps.get_app_config("crm").get_models()
+        if any(field.name == "search_text" for field in model._meta.concrete_fields)
+    )
+
+
+def index_table(table: str) -> str:
+    return f"{table}_search"
+
+
+def supported(connection) -> bool:
+    if connection.vendor != "sqlite":
+        return False
+    import sqlite3
+
+    return sqlite3.sqlite_version_info >= MINIMUM_SQLITE
+
+
+def phrase(term: str) -> str:
+    """An FTS5 query for ``term`` anywhere in the text.
+
+    With the trigram tokenizer a quoted phrase is a substring match, read from the index alone
+    (a LIKE or GLOB would also test each candidate row's text). Inside the quotes every
+    character is literal; a quote is doubled.
+    """
+    return '"' + term.replace('"', '""') + '"'
+
+
+def trigger_sql(table: str) -> dict[str, str]:
+    fts = index_table(table)
+    remove = (
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text);"
+    )
+    add = f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);"
+    return {
+        f"{fts}_insert": f"AFTER INSERT ON {table} BEGIN {add} END",
+        f"{fts}_delete": f"AFTER DELETE ON {table} BEGIN {remove} END",
+        f"{fts}_update": f"AFTER UPDATE OF search_text ON {table} BEGIN {remove} {add} END",
+    }
+
+
+def ensure(using: str = "default") -> list[str]:
+    """Make the FTS5 tables and triggers that are missing; returns the tables rebuilt."""
+    connection = connections[using]
+    if not supported(connection):
+        return []
+    rebuilt = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        existing = {(kind, name) for kind, name in cursor.fetchall()}
+        for table in searchable_tables():
+            if ("table", table) not in existing:
+                continue
+            fts = index_table(table)
+            triggers = trigger_sql(table)
+            missing = [name for name in triggers if ("trigger", name) not in existing]
+            if ("table", fts) in existing and not missing:
+                continue
+            if ("table", fts) not in existing:
+                cursor.execute(
+                    f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, content='{table}', "
+                    f"content_rowid='id', tokenize='trigram')"
+                )
+            for name in missing:
+                cursor.execute(f"CREATE TRIGGER {name} {triggers[name]}")
+            # Rows written while a trigger was missing are not in the index: read them all again.
+            cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+            rebuilt.append(table)
+    return rebuilt
+
+
+def drop(using: str = "default") -> None:
+    """Remove the FTS5 tables and their triggers (the search then scans search_text)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for table in searchable_tables():
+            for name in trigger_sql(table):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {index_table(table)}")
+
+
+def after_migrate(sender, using="default", **kwargs) -> None:
+    """``post_migrate``: keep the index in step with the tables migrations may have rebuilt."""
+    if sender.label == "crm":
+        ensure(using)
