@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .forms import SearchSelect
 from .models import (
     TASK_OPEN_STATUSES,
     Campaign,
@@ -77,8 +78,12 @@ def person_filter(label):
 
 
 def campaign_filter():
+    # Picked by searching, as in the forms: a page never lists every campaign as an option.
     return django_filters.ModelChoiceFilter(
-        queryset=Campaign.objects.order_by("name"), label=_("Campaign"), empty_label=ANY
+        queryset=Campaign.objects.order_by("name"),
+        label=_("Campaign"),
+        empty_label=ANY,
+        widget=SearchSelect("campaigns"),
     )
 
 

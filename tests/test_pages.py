@@ -818,3 +818,18 @@ def test_list_pages_follow_every_sort_without_gaps_or_repeats(
         assert len(shown) == 30 == len(set(shown)), sort
         rows = response.context["paginator"].object_list
         assert shown == [row.pk for row in rows], sort
+
+
+def test_campaign_filter_is_picked_by_search_not_a_list_of_every_campaign(rep_client):
+    chosen = CampaignFactory(name="Ramadan offers")
+    CampaignFactory(name="Autumn fair")
+    LeadFactory(campaign=chosen, name="From Ramadan")
+    LeadFactory(name="From elsewhere")
+    response = rep_client.get(reverse("crm:lead-list"), {"campaign": chosen.pk})
+    content = response.content.decode()
+    assert [lead.name for lead in response.context["object_list"]] == ["From Ramadan"]
+    assert "Ramadan offers</option>" in content
+    assert "Autumn fair" not in content  # only the chosen campaign is an option
+    assert reverse("crm:lookup", args=["campaigns"]) in content
+    found = rep_client.get(reverse("crm:lookup", args=["campaigns"]), {"q": "autumn"})
+    assert "Autumn fair</option>" in found.content.decode()

@@ -18,7 +18,7 @@ from ..templatetags.crm_tags import money_text
 from .base import NOT_ALLOWED, ModelPermissionMixin, NavMixin, PostOnlyActionView
 
 # Cards shown per column; the rest are one click away in the list, filtered by stage.
-CARDS_PER_STAGE = 50
+CARDS_PER_STAGE = 20
 
 # An id is digits only, and short enough for a 64-bit column (as in crm.urls).
 ID = re.compile(r"[0-9]{1,18}")
@@ -50,6 +50,15 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
             open_columns=[column for column in columns if not column["stage"].is_closed],
             closed_columns=[column for column in columns if column["stage"].is_closed],
             stages=[column["stage"] for column in columns],
+            # The texts every card repeats, translated once rather than once per card.
+            card_text={
+                "move": _("Move to another stage"),
+                "locked": _("Only its owner or a manager can move it"),
+                "probability": _("Probability"),
+                "expected_value": _("Expected value"),
+                "close_date": _("Expected close date"),
+                "owner": _("Owner"),
+            },
         )
         return context
 

@@ -1,13 +1,18 @@
-"""Search-as-you-type for the record pickers of the forms (``forms.SearchSelect``)."""
+"""Search-as-you-type for the record pickers of forms and filters (``forms.SearchSelect``)."""
 
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.views import View
 
-from ..models import Contact, Lead, Opportunity
+from ..models import Campaign, Contact, Lead, Opportunity
 from ..search import search
 
-LOOKUPS = {"leads": Lead, "contacts": Contact, "opportunities": Opportunity}
+LOOKUPS = {
+    "leads": Lead,
+    "contacts": Contact,
+    "opportunities": Opportunity,
+    "campaigns": Campaign,
+}
 MATCHES_SHOWN = 20
 
 
