@@ -8,8 +8,9 @@ class CrmConfig(AppConfig):
     verbose_name = _("CRM")
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
-        from .search_index import after_migrate
+        from .search_index import after_migrate, before_migrate
 
+        pre_migrate.connect(before_migrate, sender=self, dispatch_uid="crm.search_index.pre")
         post_migrate.connect(after_migrate, sender=self, dispatch_uid="crm.search_index")

@@ -3,8 +3,9 @@
 Each searchable record's table gets an FTS5 table with the trigram tokenizer over its
 ``search_text`` column, kept in step by triggers (so bulk inserts, ``update()`` and deletes are
 covered as well as saves). A substring search then reads the trigrams of what was typed instead
-of scanning every row. SQLite drops a table's triggers when a migration rebuilds the table, so
-they are (re)made after every ``migrate``, and the index is rebuilt whenever they had to be.
+of scanning every row. Migrations may rebuild a table (SQLite drops its triggers then) or drop
+the column, so the triggers are taken off before migrations run and put back after, and the
+index is rebuilt whenever they had to be.
 """
 
 from __future__ import annotations
@@ -72,9 +73,11 @@ def ensure(using: str = "default") -> list[str]:
         cursor.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')")
         existing = {(kind, name) for kind, name in cursor.fetchall()}
         for table in searchable_tables():
-            if ("table", table) not in existing:
-                continue
             fts = index_table(table)
+            if ("table", table) not in existing or not has_search_text(cursor, table):
+                # Migrated back to before the column existed: nothing to index.
+                cursor.execute(f"DROP TABLE IF EXISTS {fts}")
+                continue
             triggers = trigger_sql(table)
             missing = [name for name in triggers if ("trigger", name) not in existing]
             if ("table", fts) in existing and not missing:
@@ -92,6 +95,22 @@ def ensure(using: str = "default") -> list[str]:
     return rebuilt
 
 
+def has_search_text(cursor, table: str) -> bool:
+    cursor.execute(f"PRAGMA table_info({table})")
+    return any(column[1] == "search_text" for column in cursor.fetchall())
+
+
+def drop_triggers(using: str = "default") -> None:
+    """Remove the triggers (migrations may rebuild or change the tables they watch)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for table in searchable_tables():
+            for name in trigger_sql(table):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def drop(using: str = "default") -> None:
     """Remove the FTS5 tables and their triggers (the search then scans search_text)."""
     connection = connections[using]
@@ -102,6 +121,16 @@ def drop(using: str = "default") -> None:
             for name in trigger_sql(table):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(f"DROP TABLE IF EXISTS {index_table(table)}")
+
+
+def before_migrate(sender, using="default", plan=None, **kwargs) -> None:
+    """``pre_migrate``: when migrations will run, take the triggers off the tables first.
+
+    A migration may rebuild a table (SQLite's way to alter one) or drop ``search_text``;
+    ``after_migrate`` puts the triggers back and rebuilds the index from the tables.
+    """
+    if sender.label == "crm" and plan:
+        drop_triggers(using)
 
 
 def after_migrate(sender, using="default", **kwargs) -> None:

@@ -207,6 +207,12 @@ class Task(SearchableModel, TimeStampedModel):
                 fields=["assigned_to", "status", "due_date"], name="crm_task_assignee_idx"
             ),
             models.Index(fields=["status", "due_date"], name="crm_task_status_due_idx"),
+            # Open tasks by due date: the overdue filter, in the list's order.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(status__in=TASK_OPEN_STATUSES),
+                name="crm_task_open_due_idx",
+            ),
         ]
         constraints = [
             choice_constraint("priority", TaskPriority, "task"),
