@@ -833,3 +833,39 @@ def test_campaign_filter_is_picked_by_search_not_a_list_of_every_campaign(rep_cl
     assert reverse("crm:lookup", args=["campaigns"]) in content
     found = rep_client.get(reverse("crm:lookup", args=["campaigns"]), {"q": "autumn"})
     assert "Autumn fair</option>" in found.content.decode()
+
+
+def test_campaign_list_rates_are_the_databases_rates(rep_client):
+    """The list computes its rates from the counts; they match the SQL of with_metrics."""
+    won = stage("closed_won")
+    shapes = [
+        (3, 1, "1000.00", "2500.50"),
+        (7, 2, "333.33", "0"),
+        (0, 0, "0", "0"),
+        (6, 1, "10", "9.99"),
+    ]
+    for leads, converted, cost, revenue in shapes:
+        campaign = CampaignFactory(actual_cost=Decimal(cost), budget=Decimal("5000"))
+        LeadFactory.create_batch(leads - converted, campaign=campaign)
+        for _ in range(converted):
+            LeadFactory(
+                campaign=campaign,
+                status=LeadStatus.CONVERTED,
+                contact=ContactFactory(),
+                converted_at=timezone.now(),
+            )
+        if Decimal(revenue):
+            OpportunityFactory(campaign=campaign, stage=won, amount=Decimal(revenue))
+    expected = {
+        c.pk: (c.leads_count, c.conversion_rate, c.cost_per_lead, c.roi)
+        for c in Campaign.objects.with_metrics()
+    }
+    for ordering in ["", "roi", "-conversion_rate", "cost_per_lead"]:
+        response = rep_client.get(reverse("crm:campaign-list"), {"ordering": ordering})
+        shown = {
+            c.pk: (c.leads_count, c.conversion_rate, c.cost_per_lead, c.roi)
+            for c in response.context["object_list"]
+        }
+        assert shown == expected, ordering
+    rates = [rate for _count, *values in expected.values() for rate in values]
+    assert None in rates and Decimal("33.33") in rates  # a zero divisor, and a rounded rate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
@@ -23,13 +25,23 @@ from .base import (
 from .choices import CampaignKind, CampaignStatus, LeadStatus
 
 
-class CampaignQuerySet(models.QuerySet):
-    def with_metrics(self) -> CampaignQuerySet:
-        """Annotate lead counts, won revenue, conversion rate, cost per lead and ROI.
+def metric_expressions() -> dict:
+    """The rates of a campaign, computed by the database from the counts of ``with_counts``."""
+    return {
+        "conversion_rate": percent(F("converted_count"), F("leads_count")),
+        "cost_per_lead": ratio(F("actual_cost"), F("leads_count")),
+        "roi": percent(F("won_revenue") - F("actual_cost"), F("actual_cost")),
+    }
 
-        Each count is a correlated subquery, so the page stays one query however many campaigns
-        it shows, and joins never multiply one count by another. Rates with a zero divisor are
-        NULL, which the pages show as "—".
+
+class CampaignQuerySet(models.QuerySet):
+    def with_counts(self) -> CampaignQuerySet:
+        """Annotate lead counts and won revenue; the rates then come from them in Python.
+
+        Each count is a correlated subquery, so a page stays one query however many campaigns
+        it shows, and joins never multiply one count by another. (A rate annotated in SQL
+        repeats the subqueries it divides, so lists read the counts alone and sort by a rate
+        through ``metric_expressions``.)
         """
         from .lead import Lead
         from .pipeline import Opportunity
@@ -54,11 +66,34 @@ class CampaignQuerySet(models.QuerySet):
                 Value(ZERO),
                 output_field=money,
             ),
-        ).annotate(
-            conversion_rate=percent(F("converted_count"), F("leads_count")),
-            cost_per_lead=ratio(F("actual_cost"), F("leads_count")),
-            roi=percent(F("won_revenue") - F("actual_cost"), F("actual_cost")),
         )
+
+    def with_metrics(self) -> CampaignQuerySet:
+        """Annotate lead counts, won revenue, conversion rate, cost per lead and ROI.
+
+        The rates are NULL, shown as "—", where a divisor is zero; use this to filter or sort
+        by a rate in SQL.
+        """
+        return self.with_counts().annotate(**metric_expressions())
+
+
+def rounded(value: float) -> Decimal:
+    """A quotient to 2 places, as the database's ROUND does it (half away from zero)."""
+    return Decimal(repr(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def annotated_or(name: str, compute):
+    """A campaign rate: the database's figure when annotated, else computed from the counts."""
+
+    def get(self):
+        if name in self.__dict__:
+            return self.__dict__[name]
+        return compute(self)
+
+    def set(self, value):
+        self.__dict__[name] = value
+
+    return property(get, set, doc=f"The campaign's {name.replace('_', ' ')} (None: no divisor).")
 
 
 class Campaign(SearchableModel, OwnedModel):
@@ -118,6 +153,24 @@ class Campaign(SearchableModel, OwnedModel):
             raise ValidationError(
                 {"end_date": _("The end date cannot be before the start date.")}, code="end_date"
             )
+
+    # Computed as metric_expressions() computes them: float division, rounded to 2 places.
+    conversion_rate = annotated_or(
+        "conversion_rate",
+        lambda c: rounded(c.converted_count * 100.0 / c.leads_count) if c.leads_count else None,
+    )
+    cost_per_lead = annotated_or(
+        "cost_per_lead",
+        lambda c: rounded(float(c.actual_cost) / c.leads_count) if c.leads_count else None,
+    )
+    roi = annotated_or(
+        "roi",
+        lambda c: (
+            rounded(float(c.won_revenue - c.actual_cost) * 100.0 / float(c.actual_cost))
+            if c.actual_cost
+            else None
+        ),
+    )
 
     @property
     def is_over_budget(self) -> bool:

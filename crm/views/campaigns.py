@@ -3,6 +3,7 @@
 from ..filters import CampaignFilter
 from ..forms import CampaignForm
 from ..models import Campaign
+from ..models.campaign import metric_expressions
 from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
 
 LEADS_SHOWN = 25
@@ -21,14 +22,14 @@ class CampaignListView(CRMListView):
         "budget": "budget",
         "actual_cost": "actual_cost",
         "leads": "leads_count",
-        "conversion_rate": "conversion_rate",
-        "cost_per_lead": "cost_per_lead",
-        "roi": "roi",
+        **metric_expressions(),
     }
     default_ordering = ("-start_date", "-pk")
 
     def get_rows(self):
-        return Campaign.objects.with_metrics().select_related("owner")
+        # The counts alone: the page's rates come from them, and a sort by a rate computes it
+        # in the page's key query only (see CappedPaginator.rows_between).
+        return Campaign.objects.with_counts().select_related("owner")
 
 
 class CampaignDetailView(CRMDetailView):
