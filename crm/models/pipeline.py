@@ -162,7 +162,7 @@ class OpportunityQuerySet(models.QuerySet):
             row["stage"]: row
             for row in self.order_by()
             .values("stage")
-            .annotate(n=Count("pk"), total=Sum("amount"), weighted_total=Sum(expected_value()))
+            .annotate(n=Count("*"), total=Sum("amount"), weighted_total=Sum(expected_value()))
         }
         stages = []
         summary = {

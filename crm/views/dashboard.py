@@ -105,7 +105,7 @@ class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
         # One pass over the (status, source) index, grouped; the month's count reads its range
         # of the created_at index.
         by_status, by_source = Counter(), Counter()
-        for row in Lead.objects.order_by().values("status", "source").annotate(n=Count("pk")):
+        for row in Lead.objects.order_by().values("status", "source").annotate(n=Count("*")):
             by_status[row["status"]] += row["n"]
             by_source[row["source"]] += row["n"]
         total = sum(by_status.values())
