@@ -313,3 +313,17 @@ def test_migrate_builds_the_search_index():
         cursor.execute("SELECT name FROM sqlite_master WHERE name = 'crm_lead_search'")
         assert cursor.fetchall()
     assert names(Lead.objects.all(), "before") == ["Before the index"]
+
+
+@pytest.mark.django_db
+def test_list_search_is_tested_once_for_the_page_rows(rep_client):
+    """The page's rows are read by key: the search runs in the key query, not again around it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    LeadFactory(name="Nasser Alqahtani")
+    with CaptureQueriesContext(connection) as queries:
+        response = rep_client.get(reverse("crm:lead-list"), {"q": "alqahtani"})
+    assert [lead.name for lead in response.context["object_list"]] == ["Nasser Alqahtani"]
+    [page_rows] = [q["sql"] for q in queries if '"crm_lead"."phone"' in q["sql"]]
+    assert page_rows.count("alqahtani") == 1

@@ -59,7 +59,16 @@ def sorted_after_filtering(ordering) -> list[OrderBy]:
 
 
 class CappedPaginator(Paginator):
-    """A paginator whose count stops at ``COUNT_LIMIT`` + 1 (shown as "more than 10,000")."""
+    """A paginator whose count stops at ``COUNT_LIMIT`` + 1 (shown as "more than 10,000").
+
+    ``unfiltered``, when given, is the list's queryset before its filters (same order, same
+    columns): a page's rows are read from it by their keys, so the filters (a search, say)
+    are not tested a second time.
+    """
+
+    def __init__(self, object_list, per_page, *, unfiltered=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.unfiltered = unfiltered
 
     @cached_property
     def count(self):
@@ -90,7 +99,8 @@ class CappedPaginator(Paginator):
             # them is cheap, while walking the sort's index could pass a million rows that the
             # filters reject (say, deals closing next month in order of creation).
             keys = keys.order_by(*sorted_after_filtering(rows.query.order_by))
-        return rows.filter(pk__in=keys[bottom:top])
+        shown = rows if self.unfiltered is None else self.unfiltered
+        return shown.filter(pk__in=keys[bottom:top])
 
     @property
     def capped(self) -> bool:
@@ -182,7 +192,7 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         # A page number that is not a number, or past the end, shows the nearest page (no 404).
-        paginator = CappedPaginator(queryset, page_size)
+        paginator = CappedPaginator(queryset, page_size, unfiltered=self.get_queryset())
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 
