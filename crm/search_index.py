@@ -112,14 +112,12 @@ def drop_triggers(using: str = "default") -> None:
 
 
 def drop(using: str = "default") -> None:
-    """Remove the FTS5 tables and their triggers (the search then scans search_text)."""
-    connection = connections[using]
-    if connection.vendor != "sqlite":
+    """Remove the triggers and the FTS5 tables; the next ``migrate`` makes them again."""
+    drop_triggers(using)
+    if connections[using].vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         for table in searchable_tables():
-            for name in trigger_sql(table):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(f"DROP TABLE IF EXISTS {index_table(table)}")
 
 
