@@ -376,3 +376,40 @@ def test_demo_fixture_loads_on_a_migrated_database():
     for model in (Campaign, Lead, Contact, Opportunity, Interaction, Task):
         for record in model.objects.all():
             record.full_clean()
+
+
+def index_definitions() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "ORDER BY indexname"
+            )
+        else:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "ORDER BY name"
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_seed_crm_big_seeds_build_the_indexes_after_the_rows(monkeypatch):
+    """A big seed drops the records' indexes first and builds every one of them again."""
+    monkeypatch.setattr(seed_crm, "BIG_SEED", 50)
+    before = index_definitions()
+    assert any("crm_opp_expected_value_sort" in sql for sql in before)
+
+    out = seed(leads=40, contacts=10, opportunities=10)
+
+    assert "Dropping the indexes" in out and "Indexes built" in out
+    assert index_definitions() == before  # the same indexes, partial and expression ones too
+    assert Lead.objects.count() == 40
+
+
+@pytest.mark.django_db
+def test_seed_crm_small_seeds_keep_their_indexes(monkeypatch):
+    out = seed(leads=5)
+    assert "Dropping the indexes" not in out
