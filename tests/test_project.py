@@ -100,16 +100,28 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_settings_refuse_to_start_without_secret_key_in_production():
-    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    env.update(DEBUG="false", DJANGO_SETTINGS_MODULE="crm_project.settings")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def without_secret_key(*command: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(DJANGO_SETTINGS_MODULE="crm_project.settings", ALLOWED_HOSTS="crm.example.com")
+    return subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+@pytest.mark.parametrize("entry_point", ["crm_project.wsgi", "crm_project.asgi"])
+def test_server_refuses_to_start_without_secret_key_in_production(entry_point):
+    result = without_secret_key("-c", f"import {entry_point}")
+    assert result.returncode != 0
+    assert "Set SECRET_KEY in the environment" in result.stderr
+
+
+def test_check_deploy_fails_without_secret_key():
+    result = without_secret_key("manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_commands_needing_no_secret_run_without_one():
+    result = without_secret_key("manage.py", "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
