@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from crm import bench
+from benchmarks import pages
 from crm.models import Lead
 
 TINY = {
@@ -57,14 +57,14 @@ def test_bench_crm_times_every_page():
         assert 0 <= row["median_ms"] <= row["p95_ms"], row
     kinds = {row["kind"] for row in rows}
     assert kinds == {"list", "detail", "board", "dashboard", "convert", "admin"}
-    for record in bench.RECORDS:
-        view = bench.list_view(record)
+    for record in pages.RECORDS:
+        view = pages.list_view(record)
         lists = [row for row in rows if row["kind"] == "list" and row["record"] == record]
         assert {row["variant"] for row in lists} == {
             "page1", "middle", "last", "search", "filter", "sort",
         }  # fmt: skip
         searched = {params(row)["q"][0] for row in lists if row["variant"] == "search"}
-        assert bench.ARABIC_SEARCH in searched
+        assert pages.ARABIC_SEARCH in searched
         assert len(searched) == 2
         sent = set().union(*(params(row) for row in lists if row["variant"] == "filter"))
         for name in view.filterset_class.base_filters:

@@ -1,15 +1,15 @@
-"""``manage.py bench_crm``: time every page of the CRM on the current database (see crm.bench)."""
+"""``manage.py bench_crm``: time every page of the CRM on the current database (see benchmarks)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from crm import bench
+from benchmarks import report
+from benchmarks.load import LOAD_MAX_SECONDS
+from benchmarks.runner import run_benchmark
+from benchmarks.timing import Result
 
 
 def bounded(low: int, high: int | None = None):
@@ -81,9 +81,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--load",
             metavar="SECONDS",
-            type=bounded(0, bench.LOAD_MAX_SECONDS),
+            type=bounded(0, LOAD_MAX_SECONDS),
             default=0,
-            help=f"Run the HTTP load test for SECONDS (at most {bench.LOAD_MAX_SECONDS}; "
+            help=f"Run the HTTP load test for SECONDS (at most {LOAD_MAX_SECONDS}; "
             "default 0: no load test). Needs gunicorn.",
         )
         parser.add_argument(
@@ -101,118 +101,29 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
-        # The test client calls itself "testserver".
-        if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
-            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        user = self.get_user(options["user"])
-        if not user.groups.filter(name=bench.REP_GROUP).exists():
-            raise CommandError(f"{user.username} is not in the group {bench.REP_GROUP!r}.")
-        admin_user = self.get_user(options["admin_user"])
-        if not admin_user.is_staff:
-            raise CommandError(f"{admin_user.username} is not staff: the admin would refuse.")
-
-        load_before = bench.load_average()
-        plan = bench.plan_pages(user)
-        pages = plan.pages
-        if options["only"]:
-            pages = [page for page in pages if any(text in page.name for text in options["only"])]
-            if not pages:
-                raise CommandError(f"No page's name contains any of {options['only']}.")
-        results = bench.time_pages(
-            pages,
-            user=user,
-            admin_user=admin_user,
+        run = run_benchmark(
+            username=options["user"],
+            admin_username=options["admin_user"],
             repeat=options["repeat"],
             warmup=options["warmup"],
+            only=options["only"],
+            load_seconds=options["load"],
+            concurrency=options["concurrency"],
+            workers=options["workers"],
             progress=self.progress,
+            note=self.note,
         )
-        load = None
-        if options["load"]:
-            self.note(f"Load test: {options['load']}s ...")
-            load = bench.run_load(
-                user=user,
-                records=plan.records,
-                seconds=options["load"],
-                concurrency=options["concurrency"],
-                workers=options["workers"],
-            )
-
-        machine = bench.machine_info(load_before=load_before)
-        if options["json"]:
-            document = {
-                "machine": machine,
-                "run": {
-                    "user": user.username,
-                    "admin_user": admin_user.username,
-                    "repeat": options["repeat"],
-                    "warmup": options["warmup"],
-                    "only": options["only"],
-                    "search_words": {**plan.words, "arabic": bench.ARABIC_SEARCH},
-                    "skipped_filters": plan.skipped_filters,
-                },
-                "rows": [result.as_dict() for result in results],
-                "load": load,
-            }
-            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
-        else:
-            self.print_report(machine, plan, results, options, user, admin_user, load)
-
-        failed = [result for result in results if not result.ok]
-        problems = [f"{result.page.name}: {result.status} {result.error}" for result in failed]
-        if load and load["errors"]:
-            problems.append(f"load test: {load['errors']} errors")
-        if problems:
+        self.stdout.write(report.document(run) if options["json"] else report.text(run))
+        if run.problems:
             raise CommandError(
-                f"{len(problems)} failure(s):\n" + "\n".join(f"  {line}" for line in problems)
+                f"{len(run.problems)} failure(s):\n"
+                + "\n".join(f"  {line}" for line in run.problems)
             )
-
-    def get_user(self, username: str):
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist as error:
-            raise CommandError(f"No user {username!r}: run seed_crm first.") from error
 
     def note(self, message: str) -> None:
         if self.verbosity >= 1:
             self.stderr.write(message)
 
-    def progress(self, done: int, total: int, result: bench.Result) -> None:
+    def progress(self, done: int, total: int, result: Result) -> None:
         if self.verbosity >= 1:
-            timing = "failed" if not result.ok else f"{bench.number(result.median_ms)} ms"
-            self.stderr.write(f"[{done:>3}/{total}] {result.page.name}: {timing}")
-
-    def print_report(self, machine, plan, results, options, user, admin_user, load) -> None:
-        database = machine["database"]
-        rows = ", ".join(
-            f"{label.removeprefix('crm.')} {count}"
-            for label, count in machine["rows"].items()
-            if not label.startswith("crm.Historical")
-        )
-        history = sum(
-            count for label, count in machine["rows"].items() if label.startswith("crm.Historical")
-        )
-        lines = [
-            f"Database: {database['vendor']} {database['name']}",
-            f"Rows: {rows}; history rows {history}",
-            f"Machine: {machine['cpu_count']} CPUs, {machine['platform']}, Python "
-            f"{machine['python']}, Django {machine['django']}; load average "
-            f"{machine['load_average']['before']} before the run, "
-            f"{machine['load_average']['after']} after",
-            f"In process, DEBUG={machine['debug']}"
-            + (" (Django also logs every query, a small extra cost)" if machine["debug"] else ""),
-            f"As {user.username} (admin: {admin_user.username}); {options['warmup']} warm-up and "
-            f"{options['repeat']} timed requests per page",
-            "Searched for: "
-            + ", ".join(f"{record} {word!r}" for record, word in plan.words.items())
-            + f", and {bench.ARABIC_SEARCH!r}",
-        ]
-        if plan.skipped_filters:
-            lines.append("Filters not timed (unknown kind): " + ", ".join(plan.skipped_filters))
-        lines += bench.table(results)
-        if load:
-            lines += bench.load_lines(load)
-        failed = [result for result in results if not result.ok]
-        if failed:
-            lines += ["", f"{len(failed)} page(s) failed:"]
-            lines += [f"  {result.page.name}: {result.status} {result.error}" for result in failed]
-        self.stdout.write("\n".join(lines))
+            self.stderr.write(report.progress_line(done, total, result))

@@ -1,0 +1,184 @@
+"""Timing in process: each page through Django's test client, and where the numbers came from.
+
+Each page is requested ``warmup`` times untimed, ``repeat`` times timed, and once more to count
+its SQL queries. Nothing is cached between requests beyond what the app itself caches.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import django
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from .pages import Page
+
+
+@dataclass
+class Result:
+    """The timings of one page."""
+
+    page: Page
+    seconds: list[float] = field(default_factory=list)
+    queries: int | None = None
+    status: int | None = None
+    error: str = ""
+    ratio: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and not self.error
+
+    @property
+    def median_ms(self) -> float | None:
+        return round(statistics.median(self.seconds) * 1000, 2) if self.seconds else None
+
+    @property
+    def p95_ms(self) -> float | None:
+        return round(percentile(self.seconds, 0.95) * 1000, 2) if self.seconds else None
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.page.name,
+            "url": self.page.url,
+            "kind": self.page.kind,
+            "record": self.page.record,
+            "variant": self.page.variant,
+            "median_ms": self.median_ms,
+            "p95_ms": self.p95_ms,
+            "queries": self.queries,
+            "ratio": self.ratio,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile: a value that was really measured."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+@contextmanager
+def logged_in(user) -> Iterator[Client]:
+    """A test client with a session for ``user``, deleted afterwards."""
+    client = Client()
+    client.force_login(user)
+    try:
+        yield client
+    finally:
+        client.logout()
+
+
+def request_once(client: Client, url: str) -> tuple[int, str]:
+    """The status of one GET, and what went wrong if it was not a 200."""
+    try:
+        response = client.get(url)
+    except Exception as error:  # the test client re-raises what a server would turn into a 500
+        return 500, f"{type(error).__name__}: {error}"
+    if response.status_code == 200:
+        return 200, ""
+    return response.status_code, response.get("Location", "")
+
+
+def time_page(client: Client, page: Page, *, repeat: int, warmup: int) -> Result:
+    """Warm up, time ``repeat`` requests, then count the queries of one more."""
+    result = Result(page)
+    for _ in range(warmup):
+        result.status, result.error = request_once(client, page.url)
+        if not result.ok:
+            return result
+    for _ in range(repeat):
+        if page.uncached:
+            cache.clear()
+        started = time.perf_counter()
+        result.status, result.error = request_once(client, page.url)
+        result.seconds.append(time.perf_counter() - started)
+        if not result.ok:
+            return result
+    if page.uncached:
+        cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        result.status, result.error = request_once(client, page.url)
+    result.queries = len(queries.captured_queries)
+    return result
+
+
+def time_pages(
+    pages: list[Page],
+    *,
+    user,
+    admin_user,
+    repeat: int,
+    warmup: int,
+    progress: Callable[[int, int, Result], None] = lambda done, total, result: None,
+) -> list[Result]:
+    """Time every page, as the rep or, for the admin, as the manager."""
+    results = []
+    with logged_in(user) as rep_client, logged_in(admin_user) as admin_client:
+        for number, page in enumerate(pages, start=1):
+            client = admin_client if page.as_admin else rep_client
+            result = time_page(client, page, repeat=repeat, warmup=warmup)
+            results.append(result)
+            progress(number, len(pages), result)
+    add_ratios(results)
+    return results
+
+
+def add_ratios(results: list[Result]) -> None:
+    """Each list row against the admin changelist of the same record, same kind of request.
+
+    A search is compared with the admin's search for the same words; every other variant
+    (deep pages, filters, sorting) with the admin's first page.
+    """
+    admin = {
+        (result.page.record, result.page.search): result
+        for result in results
+        if result.page.kind == "admin" and result.ok and result.seconds
+    }
+    for result in results:
+        if result.page.kind != "list" or not (result.ok and result.seconds):
+            continue
+        search = result.page.search if result.page.variant == "search" else ""
+        reference = admin.get((result.page.record, search))
+        if reference:
+            result.ratio = round(
+                statistics.median(result.seconds) / statistics.median(reference.seconds), 2
+            )
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average: anything else running skews the timings."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def machine_info(*, load_before: float | None = None) -> dict:
+    """Where the numbers come from: the database, its size, the machine and the versions."""
+    crm_models = sorted(apps.get_app_config("crm").get_models(), key=lambda m: m._meta.label)
+    counted = [get_user_model(), *crm_models]
+    return {
+        "database": {"vendor": connection.vendor, "name": str(connection.settings_dict["NAME"])},
+        "rows": {model._meta.label: model._default_manager.count() for model in counted},
+        "cpu_count": os.cpu_count(),
+        "load_average": {"before": load_before, "after": load_average()},
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "platform": platform.platform(),
+        "debug": settings.DEBUG,
+    }
