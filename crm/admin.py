@@ -7,8 +7,9 @@ moves, conversion, completing tasks) go through the services and model methods.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -17,14 +18,20 @@ from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import resources, services
-from .forms import LEAD_FIELDS, outcome_input
+from .forms import (
+    LEAD_FIELDS,
+    OPPORTUNITY_FIELDS,
+    ProbabilityFollowsStage,
+    offer_lead_statuses,
+    outcome_input,
+    service_data,
+)
 from .models import (
     TASK_OPEN_STATUSES,
     Campaign,
     Contact,
     Interaction,
     Lead,
-    LeadStatus,
     Opportunity,
     SearchableModel,
     Stage,
@@ -49,14 +56,38 @@ def stars(rating) -> str:
     return "★" * rating + "☆" * (5 - rating)
 
 
-def changeable(request, queryset) -> list:
-    """The selected records the user may change (actions skip the others)."""
-    return [obj for obj in queryset if can_change(request.user, obj)]
+def take_saved(obj, saved) -> None:
+    """Make the admin's own copy ``obj`` the row the service saved (its id, its values)."""
+    for model_field in saved._meta.concrete_fields:
+        setattr(obj, model_field.attname, getattr(saved, model_field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+    obj._state.fields_cache = dict(saved._state.fields_cache)
+
+
+def apply_each(request, records, write) -> tuple[int, list[str]]:
+    """Run ``write(record)`` (a service call) on each record, in one transaction.
+
+    A record the user may not change, or that the rules refuse, is skipped and named; an
+    unexpected failure half-way undoes the whole action.
+    """
+    done, skipped = 0, []
+    with transaction.atomic():
+        for record in records:
+            try:
+                with transaction.atomic():
+                    write(record)
+            except (PermissionDenied, ValidationError):
+                skipped.append(str(record))
+            else:
+                done += 1
+    return done, skipped
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
-    """Fills ``created_by`` (and the owner, when left empty) from the logged-in user; its
-    "History" page lists every change with who made it and what it changed.
+    """Every write goes through the record's service (``crm.services``): its rights, rules and
+    history, the same as in the reps' pages. Its "History" page lists every change with who
+    made it and what it changed; a revert is an edit of the record as it is now.
 
     Its search box is the reps' Arabic-aware search ("احمد" finds "أحمد"), on the indexed
     ``search_text`` column, in the changelist and in the autocomplete of other records' forms.
@@ -69,29 +100,93 @@ class AuditedAdmin(SimpleHistoryAdmin):
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or can_change(request.user, obj))
 
+    def has_change_history_permission(self, request, obj=None):
+        # A past version carries its old owner: the right is the one on the record as it is.
+        if obj is not None:
+            obj = self.model._default_manager.filter(pk=obj.pk).first()
+            if obj is None:
+                return False
+        return self.has_change_permission(request, obj)
+
     def get_search_results(self, request, queryset, search_term):
         if not issubclass(self.model, SearchableModel):
             return super().get_search_results(request, queryset, search_term)
         return search(queryset, search_term), False
 
+    def service(self):
+        return services.for_model(self.model)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self.refusing_politely(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Reverting writes the whole past version, not only the fields its form changed.
+        request.crm_whole_version = True
+        return self.refusing_politely(
+            request, super().history_form_view, request, object_id, version_id, extra_context
+        )
+
+    def refusing_politely(self, request, view, *args):
+        """A service's refusal (the rules said no) as a message on the same page, nothing
+        saved: the view's transaction is rolled back before the message is shown."""
+        try:
+            return view(*args)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        if hasattr(obj, "fill_owner"):
-            obj.fill_owner(request.user)
-        super().save_model(request, obj, form, change)
+        data = service_data(form, whole=getattr(request, "crm_whole_version", not change))
+        if change:
+            saved = self.service().update(obj, by=request.user, data=data)
+        else:
+            saved = self.service().create(by=request.user, data=data)
+        take_saved(obj, saved)
+
+    def delete_model(self, request, obj):
+        self.service().delete(obj, by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service().delete(obj, by=request.user)
+
+    def report_skipped(self, request, skipped: list[str]) -> None:
+        if skipped:
+            self.message_user(
+                request,
+                _("Left unchanged (not yours to change, or refused by the rules): %(names)s")
+                % {"names": ", ".join(skipped)},
+                messages.WARNING,
+            )
 
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if instance._state.adding:
-                instance.created_by = request.user
-            if isinstance(instance, Task) and not instance.assigned_to_id:
-                instance.assigned_to = request.user
-            instance.save()
-        for deleted in formset.deleted_objects:
-            deleted.delete()
-        formset.save_m2m()
+        """Inline rows (a lead's tasks, say) are records of their own, saved by their service
+        with their own rights: a rep's lead page cannot change another rep's task."""
+        if formset.model not in services.SERVICES:  # read-only rows (a deal's stage history)
+            return super().save_formset(request, form, formset, change)
+        service = services.for_model(formset.model)
+        deleted = formset.deleted_forms
+        # What the admin's change message lists (``formset.save`` would have set these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            record = row.instance
+            if row in deleted:
+                if record.pk:
+                    service.delete(record, by=request.user)
+                    formset.deleted_objects.append(record)
+            elif not row.has_changed():
+                continue
+            elif record.pk:
+                take_saved(record, service.update(record, by=request.user, data=service_data(row)))
+                formset.changed_objects.append((record, row.changed_data))
+            else:
+                data = {**service_data(row, whole=True), formset.fk.name: form.instance}
+                take_saved(record, service.create(by=request.user, data=data))
+                formset.new_objects.append(record)
 
 
 class ImportExportAdmin(ImportExportModelAdmin):
@@ -220,7 +315,8 @@ class ContactAdmin(AuditedAdmin, ImportExportAdmin):
     list_display = ("name", "company", "title", "email", "phone", "owner", "created_at")
     list_filter = ("owner", "created_at")
     search_fields = ("name", "company", "email", "phone")
-    autocomplete_fields = ("owner", "source_lead")
+    autocomplete_fields = ("owner",)
+    readonly_fields = ("source_lead", *AUDIT_FIELDS)
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
     inlines = [InteractionInline, TaskInline]
@@ -234,17 +330,15 @@ class LeadAdminForm(forms.ModelForm):
         model = Lead
         fields = LEAD_FIELDS
 
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        # "Converted" is reached only through conversion (the action below or the convert page).
-        was_converted = self.instance.pk and self.instance.status == LeadStatus.CONVERTED
-        if status == LeadStatus.CONVERTED and not was_converted:
-            raise ValidationError(
-                _("A lead becomes converted only through conversion to a customer.")
-            )
-        if was_converted and status != LeadStatus.CONVERTED:
-            raise ValidationError(_("A converted lead stays converted."))
-        return status
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_lead_statuses(self)
+
+
+class OpportunityAdminForm(ProbabilityFollowsStage, forms.ModelForm):
+    class Meta:
+        model = Opportunity
+        fields = OPPORTUNITY_FIELDS
 
 
 @admin.register(Lead)
@@ -278,26 +372,15 @@ class LeadAdmin(AuditedAdmin, ImportExportAdmin):
         return stars(obj.rating)
 
     @admin.action(description=_("Convert selected leads to customers"), permissions=["change"])
-    @transaction.atomic  # an unexpected failure half-way undoes the conversions before it
     def convert_selected(self, request, queryset):
-        converted, skipped = 0, []
-        for lead in changeable(request, queryset.select_related("campaign", "owner")):
-            if not lead.can_convert:
-                skipped.append(lead.name)
-                continue
+        def convert(lead):
             matches = list(Contact.objects.matching_lead(lead)[:2])
             if len(matches) > 1:
                 # Which of several look-alikes is the same person is the rep's call, on the page.
-                skipped.append(lead.name)
-                continue
-            try:
-                services.lead_convert(
-                    lead=lead, by=request.user, contact=matches[0] if matches else None
-                )
-            except ValidationError:
-                skipped.append(lead.name)
-            else:
-                converted += 1
+                raise ValidationError("several matches", code="ambiguous")
+            services.lead_convert(lead=lead, by=request.user, contact=next(iter(matches), None))
+
+        converted, skipped = apply_each(request, queryset, convert)
         if converted:
             self.message_user(
                 request,
@@ -370,6 +453,7 @@ class CloseLostForm(forms.Form):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
+    form = OpportunityAdminForm
     resource_classes = [resources.OpportunityResource]
     list_display = (
         "name",
@@ -400,31 +484,26 @@ class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
     def expected_value(self, obj):
         return obj.expected_value
 
-    def save_model(self, request, obj, form, change):
-        # The stage rule (probability, closed_at, history) applies here as on every other path.
-        services.opportunity_save(
-            opportunity=obj,
-            by=request.user,
-            probability_set_by_hand="probability" in form.changed_data,
-        )
-
     @admin.action(description=_("Close selected opportunities as lost"), permissions=["change"])
     def close_as_lost(self, request, queryset):
         lost_stage = Stage.objects.filter(is_closed=True, is_won=False).order_by("order").first()
-        open_deals = changeable(
-            request, queryset.filter(stage__is_closed=False).select_related("stage")
-        )
+        open_deals = [
+            deal
+            for deal in queryset.filter(stage__is_closed=False).select_related("stage")
+            if can_change(request.user, deal)
+        ]
         form = CloseLostForm(request.POST if "apply" in request.POST else None)
         if lost_stage and form.is_valid():
-            with transaction.atomic():
-                for opportunity in open_deals:
-                    services.opportunity_move_stage(
-                        opportunity=opportunity,
-                        stage=lost_stage,
-                        by=request.user,
-                        lost_reason=form.cleaned_data["lost_reason"],
-                    )
-            count = len(open_deals)
+            count, _skipped = apply_each(
+                request,
+                open_deals,
+                lambda deal: services.opportunity_move_stage(
+                    opportunity=deal,
+                    stage=lost_stage,
+                    by=request.user,
+                    lost_reason=form.cleaned_data["lost_reason"],
+                ),
+            )
             self.message_user(
                 request,
                 ngettext(
@@ -518,35 +597,32 @@ class TaskAdmin(AuditedAdmin):
     def overdue(self, obj):
         return obj.is_overdue
 
-    def save_model(self, request, obj, form, change):
-        if not obj.assigned_to_id:
-            obj.assigned_to = request.user
-        super().save_model(request, obj, form, change)
-
     @admin.action(description=_("Mark selected tasks completed"), permissions=["change"])
     def mark_completed(self, request, queryset):
-        tasks = changeable(request, queryset.filter(status__in=TASK_OPEN_STATUSES))
-        with transaction.atomic():
-            for task in tasks:
-                task.complete()
+        count, skipped = apply_each(
+            request,
+            queryset.filter(status__in=TASK_OPEN_STATUSES),
+            lambda task: services.task_complete(task=task, by=request.user),
+        )
         self.message_user(
             request,
-            ngettext(
-                "%(count)d task marked completed.", "%(count)d tasks marked completed.", len(tasks)
-            )
-            % {"count": len(tasks)},
+            ngettext("%(count)d task marked completed.", "%(count)d tasks marked completed.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
+        self.report_skipped(request, skipped)
 
     @admin.action(description=_("Reopen selected tasks"), permissions=["change"])
     def reopen(self, request, queryset):
-        tasks = changeable(request, queryset.exclude(status__in=TASK_OPEN_STATUSES))
-        with transaction.atomic():
-            for task in tasks:
-                task.reopen()
+        count, skipped = apply_each(
+            request,
+            queryset.exclude(status__in=TASK_OPEN_STATUSES),
+            lambda task: services.task_reopen(task=task, by=request.user),
+        )
         self.message_user(
             request,
-            ngettext("%(count)d task reopened.", "%(count)d tasks reopened.", len(tasks))
-            % {"count": len(tasks)},
+            ngettext("%(count)d task reopened.", "%(count)d tasks reopened.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
+        self.report_skipped(request, skipped)

@@ -22,47 +22,14 @@ from .models import (
 )
 
 # The fields people fill in for each record; import files use the same columns (plus id).
-# A lead's status "converted" and its links come from conversion only.
-LEAD_FIELDS = (
-    "name",
-    "company",
-    "title",
-    "email",
-    "phone",
-    "status",
-    "lost_reason",
-    "rating",
-    "source",
-    "expected_revenue",
-    "campaign",
-    "owner",
-    "notes",
-)
-CONTACT_FIELDS = ("name", "company", "title", "email", "phone", "address", "owner", "notes")
-OPPORTUNITY_FIELDS = (
-    "name",
-    "contact",
-    "lead",
-    "campaign",
-    "amount",
-    "stage",
-    "probability",
-    "expected_close_date",
-    "owner",
-    "description",
-    "lost_reason",
-)
-CAMPAIGN_FIELDS = (
-    "name",
-    "kind",
-    "status",
-    "start_date",
-    "end_date",
-    "budget",
-    "actual_cost",
-    "owner",
-    "description",
-)
+LEAD_FIELDS = Lead.EDITABLE_FIELDS
+CONTACT_FIELDS = Contact.EDITABLE_FIELDS
+OPPORTUNITY_FIELDS = Opportunity.EDITABLE_FIELDS
+CAMPAIGN_FIELDS = Campaign.EDITABLE_FIELDS
+
+
+# The version of an edit that says where it started from in no readable way.
+UNKNOWN_VERSION = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 
 class DatalistTextInput(forms.TextInput):
@@ -142,6 +109,51 @@ def record_formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+def service_data(form: forms.ModelForm, *, whole: bool | None = None) -> dict:
+    """What the user filled in, for the record's write service.
+
+    Every field for a new record (or with ``whole``); for an edit, only the fields the user
+    changed, so that an untouched field never writes back what the page read earlier.
+    """
+    if whole is None:
+        whole = form.instance._state.adding
+    names = form.cleaned_data if whole else form.changed_data
+    editable = form._meta.model.EDITABLE_FIELDS
+    return {name: form.cleaned_data[name] for name in names if name in editable}
+
+
+def offer_lead_statuses(form: forms.ModelForm) -> None:
+    """ "Converted" is reached only through the convert page: not offered, and fixed once set."""
+    if "status" not in form.fields:  # read-only (the admin, to someone who may not change it)
+        return
+    field = form.fields["status"]
+    field.choices = [choice for choice in LeadStatus.choices if choice[0] != LeadStatus.CONVERTED]
+    if form.instance.pk and form.instance.is_converted:
+        field.disabled = True
+        field.choices = LeadStatus.choices
+
+
+class ProbabilityFollowsStage:
+    """An opportunity form whose probability left empty means "follow the stage"
+    (``services.opportunities``); a new deal starts so."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["probability"].required = False
+        self.fields["probability"].help_text = _(
+            "Leave as it is to follow the stage; a figure you type is kept on later moves."
+        )
+        if not self.instance.pk:
+            self.initial["probability"] = None
+
+    def _get_validation_exclusions(self):
+        exclusions = super()._get_validation_exclusions()
+        # Left empty, the stage's probability is filled in by the service, not by this form.
+        if self.cleaned_data.get("probability") is None:
+            exclusions.add("probability")
+        return exclusions
+
+
 class CRMForm(forms.ModelForm):
     """Shared form behaviour: owners and assignees are active users; record pickers search;
     an edit carries the version of the record it started from (see ``views.base``)."""
@@ -172,12 +184,19 @@ class CRMForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.updated_at.isoformat()
 
-    def seen_version_datetime(self):
-        """The ``updated_at`` the user's edit started from, or None if missing or garbled."""
+    def seen_version_datetime(self) -> datetime.datetime:
+        """The ``updated_at`` the user's edit started from.
+
+        Missing or garbled, it is a time no record has, so the save is refused as stale.
+        """
         try:
-            return datetime.datetime.fromisoformat(self.cleaned_data.get("seen_version") or "")
+            seen = datetime.datetime.fromisoformat(self.cleaned_data.get("seen_version") or "")
         except ValueError:
-            return None
+            return UNKNOWN_VERSION
+        return seen if seen.tzinfo else UNKNOWN_VERSION
+
+    def service_data(self) -> dict:
+        return service_data(self)
 
 
 class LeadForm(CRMForm):
@@ -193,13 +212,7 @@ class LeadForm(CRMForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # "Converted" is reached only through the convert page.
-        self.fields["status"].choices = [
-            choice for choice in LeadStatus.choices if choice[0] != LeadStatus.CONVERTED
-        ]
-        if self.instance.pk and self.instance.is_converted:
-            self.fields["status"].disabled = True
-            self.fields["status"].choices = LeadStatus.choices
+        offer_lead_statuses(self)
         self.fields["lost_reason"].help_text = _("Needed when the status is lost.")
 
 
@@ -213,7 +226,7 @@ class ContactForm(CRMForm):
         }
 
 
-class OpportunityForm(CRMForm):
+class OpportunityForm(ProbabilityFollowsStage, CRMForm):
     class Meta(CRMForm.Meta):
         model = Opportunity
         fields = OPPORTUNITY_FIELDS
@@ -226,40 +239,13 @@ class OpportunityForm(CRMForm):
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = Stage.objects.order_by("order")
         self.fields["stage"].label_from_instance = lambda stage: stage.display_name
-        self.fields["probability"].required = False
-        self.fields["probability"].help_text = _(
-            "Leave as it is to follow the stage; a figure you type is kept on later moves."
-        )
         self.fields["lost_reason"].help_text = _("Needed when the stage is lost.")
-
-    @property
-    def probability_set_by_hand(self) -> bool:
-        """The user typed a probability of their own (left empty or untouched, the stage's)."""
-        typed = str(self.data.get(self.add_prefix("probability"), "")).strip()
-        return bool(typed) and "probability" in self.changed_data
-
-    def clean_probability(self):
-        probability = self.cleaned_data.get("probability")
-        # Left empty: the stage's default probability applies (set by the stage rule).
-        if probability is None:
-            return self.instance.probability if self.instance.pk else 0
-        return probability
 
 
 class InteractionForm(CRMForm):
     class Meta(CRMForm.Meta):
         model = Interaction
-        fields = (
-            "kind",
-            "subject",
-            "occurred_at",
-            "duration",
-            "outcome",
-            "notes",
-            "lead",
-            "contact",
-            "opportunity",
-        )
+        fields = Interaction.EDITABLE_FIELDS
         widgets = {
             "occurred_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -276,17 +262,7 @@ class InteractionForm(CRMForm):
 class TaskForm(CRMForm):
     class Meta(CRMForm.Meta):
         model = Task
-        fields = (
-            "title",
-            "description",
-            "priority",
-            "status",
-            "due_date",
-            "assigned_to",
-            "lead",
-            "contact",
-            "opportunity",
-        )
+        fields = Task.EDITABLE_FIELDS
         widgets = {
             "due_date": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 3}),

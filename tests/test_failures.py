@@ -37,7 +37,7 @@ def quiet_client(user):
 
 
 def test_failure_opportunity_move_history_failing_keeps_old_stage(monkeypatch, rep):
-    opportunity = OpportunityFactory()
+    opportunity = OpportunityFactory(owner=rep)
     fail_on_call(monkeypatch, StageChange.objects, "create")
     with pytest.raises(Boom):
         services.opportunity_move_stage(opportunity=opportunity, stage=stage("proposal"), by=rep)

@@ -57,7 +57,7 @@ def test_history_shows_names_of_linked_records(rep_client, rep):
 
 
 def test_history_stage_moves_and_conversion_are_recorded(rep):
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     interaction = InteractionFactory(lead=lead)
     task = TaskFactory(lead=lead)
     conversion = services.lead_convert(lead=lead, by=rep, create_opportunity=True)

@@ -255,20 +255,6 @@ def test_task_overdue_in_python_and_database(status, days, overdue):
     assert Task.objects.overdue().filter(pk=task.pk).exists() is overdue
 
 
-def test_task_complete_sets_and_reopen_clears_completed_at():
-    task = TaskFactory(due_date=timezone.localdate() - datetime.timedelta(days=2))
-    task.complete()
-    task.refresh_from_db()
-    assert task.status == TaskStatus.COMPLETED
-    assert task.completed_at is not None
-    assert not task.is_overdue
-    task.reopen()
-    task.refresh_from_db()
-    assert task.status == TaskStatus.PENDING
-    assert task.completed_at is None
-    assert task.is_overdue
-
-
 def test_task_save_keeps_completed_at_in_step_with_status():
     task = TaskFactory()
     task.status = TaskStatus.COMPLETED
@@ -278,21 +264,6 @@ def test_task_save_keeps_completed_at_in_step_with_status():
     task.save(update_fields=["status"])
     task.refresh_from_db()
     assert task.completed_at is None
-
-
-def test_lead_mark_lost_and_reopen():
-    lead = LeadFactory(status=LeadStatus.QUALIFIED)
-    with pytest.raises(ValidationError):
-        lead.mark_lost("  ")
-    lead.mark_lost("Chose a competitor")
-    lead.refresh_from_db()
-    assert lead.status == LeadStatus.LOST
-    assert not lead.can_convert
-    lead.reopen()
-    lead.refresh_from_db()
-    assert (lead.status, lead.lost_reason) == (LeadStatus.NEW, "")
-    with pytest.raises(ValidationError):
-        lead.reopen()
 
 
 def test_stage_display_name_follows_language():

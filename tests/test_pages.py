@@ -579,7 +579,7 @@ def test_lead_page_shows_timeline_tasks_and_convert(rep_client, rep):
 def test_converted_lead_page_links_to_customer_not_convert(rep_client, rep):
     from crm.services import lead_convert
 
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     contact = lead_convert(lead=lead, by=rep).contact
     content = rep_client.get(lead.get_absolute_url()).content.decode()
     assert reverse("crm:lead-convert", args=[lead.pk]) not in content
@@ -613,7 +613,7 @@ def test_task_complete_and_reopen(rep_client, rep):
 def test_opportunity_page_shows_stage_path_and_history(rep_client, rep):
     from crm.services import opportunity_move_stage
 
-    opportunity = OpportunityFactory(amount=Decimal("999"))
+    opportunity = OpportunityFactory(amount=Decimal("999"), owner=rep)
     opportunity_move_stage(opportunity=opportunity, stage=stage("proposal"), by=rep)
     content = rep_client.get(opportunity.get_absolute_url()).content.decode()
     assert 'aria-current="step"' in content
@@ -632,7 +632,7 @@ def test_campaign_page_flags_over_budget(rep_client):
 def test_contact_page_shows_source_lead(rep_client, rep):
     from crm.services import lead_convert
 
-    lead = LeadFactory(name="Origin Lead")
+    lead = LeadFactory(name="Origin Lead", owner=rep)
     contact = lead_convert(lead=lead, by=rep, create_opportunity=True).contact
     content = rep_client.get(contact.get_absolute_url()).content.decode()
     assert "Origin Lead" in content

@@ -154,7 +154,7 @@ def test_search_text_follows_every_write_path(rep):
 
     # Conversion fills an existing customer's blanks with update_fields: the text follows.
     contact = ContactFactory(name="Known", company="", email="same@example.com")
-    attached = LeadFactory(email="same@example.com", company="شركة الأفق")
+    attached = LeadFactory(email="same@example.com", company="شركة الأفق", owner=rep)
     services.lead_convert(lead=attached, by=rep, contact=contact)
     contact.refresh_from_db()
     assert "شركه الافق" in contact.search_text

@@ -5,6 +5,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +30,7 @@ from crm.models import (
     LeadStatus,
     Opportunity,
     StageChange,
+    TaskStatus,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +42,7 @@ pytestmark = pytest.mark.django_db
 def test_lead_convert_creates_customer_and_links_history(rep):
     campaign = CampaignFactory()
     lead = LeadFactory(
+        owner=rep,
         name="أحمد العتيبي",
         company="شركة الأفق",
         title="مدير",
@@ -89,14 +92,14 @@ def test_lead_convert_creates_customer_and_links_history(rep):
 
 
 def test_lead_convert_without_opportunity(rep):
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     result = services.lead_convert(lead=lead, by=rep)
     assert result.opportunity is None
     assert not Opportunity.objects.exists()
 
 
 def test_lead_convert_opportunity_amount_and_name_can_be_given(rep):
-    lead = LeadFactory(expected_revenue=Decimal("100"))
+    lead = LeadFactory(owner=rep, expected_revenue=Decimal("100"))
     result = services.lead_convert(
         lead=lead,
         by=rep,
@@ -112,6 +115,7 @@ def test_lead_convert_attach_fills_only_empty_fields(rep):
         name="Existing Name", company="", title="CTO", email="same@example.com", phone=""
     )
     lead = LeadFactory(
+        owner=rep,
         name="Lead Name",
         company="Lead Co",
         title="Intern",
@@ -132,7 +136,7 @@ def test_lead_convert_attach_fills_only_empty_fields(rep):
 
 
 def test_lead_convert_second_attempt_is_refused_and_changes_nothing(rep):
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     services.lead_convert(lead=lead, by=rep, create_opportunity=True)
     counts = (Contact.objects.count(), Opportunity.objects.count(), Interaction.objects.count())
     with pytest.raises(ValidationError) as exc:
@@ -147,7 +151,7 @@ def test_lead_convert_second_attempt_is_refused_and_changes_nothing(rep):
 
 def test_lead_convert_stale_object_is_refused(rep):
     """A second browser holding the lead as it was before conversion is refused too."""
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     stale = Lead.objects.get(pk=lead.pk)
     services.lead_convert(lead=lead, by=rep)
     with pytest.raises(ValidationError):
@@ -156,22 +160,22 @@ def test_lead_convert_stale_object_is_refused(rep):
 
 
 def test_lead_convert_refuses_lost_lead(rep):
-    lead = LeadFactory(status=LeadStatus.LOST)
+    lead = LeadFactory(owner=rep, status=LeadStatus.LOST)
     with pytest.raises(ValidationError) as exc:
         services.lead_convert(lead=lead, by=rep)
     assert exc.value.code == "lost"
-    lead.reopen()
+    services.lead_reopen(lead=lead, by=rep)
     services.lead_convert(lead=lead, by=rep)
 
 
 def test_lead_convert_failure_leaves_nothing_half_done(rep, monkeypatch):
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     InteractionFactory(lead=lead)
 
     def broken_save(**kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(services, "opportunity_save", broken_save)
+    monkeypatch.setattr(services.leads, "opportunity_create", broken_save)
     with pytest.raises(RuntimeError):
         services.lead_convert(lead=lead, by=rep, create_opportunity=True)
     lead.refresh_from_db()
@@ -184,7 +188,7 @@ def test_lead_convert_failure_leaves_nothing_half_done(rep, monkeypatch):
 
 def test_lead_convert_invalid_contact_data_rolls_back(rep):
     # A lead stored before a stricter rule (bypassing validation) cannot half-convert.
-    lead = LeadFactory()
+    lead = LeadFactory(owner=rep)
     Lead.objects.filter(pk=lead.pk).update(email="not an email")
     lead.refresh_from_db()
     with pytest.raises(ValidationError):
@@ -198,7 +202,8 @@ def test_lead_convert_invalid_contact_data_rolls_back(rep):
 def test_lead_convert_concurrent_requests_make_one_customer(on_postgres):
     """Two requests converting one lead at the same instant: one wins, the other is refused."""
     rep = UserFactory()
-    lead = LeadFactory()
+    rep.groups.add(Group.objects.get(name="Sales rep"))
+    lead = LeadFactory(owner=rep)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -228,15 +233,20 @@ def test_lead_convert_concurrent_requests_make_one_customer(on_postgres):
 # --- Stage moves -----------------------------------------------------------------------------
 
 
-def test_opportunity_save_new_takes_stage_default_and_records_history(rep):
+def test_opportunity_create_takes_stage_default_and_records_history(rep):
     contact = ContactFactory()
-    opportunity = Opportunity(
-        name="Deal", contact=contact, amount=Decimal("1000"), stage=stage("proposal")
+    opportunity = services.opportunity_create(
+        by=rep,
+        data={
+            "name": "Deal",
+            "contact": contact,
+            "amount": Decimal("1000"),
+            "stage": stage("proposal"),
+        },
     )
-    services.opportunity_save(opportunity=opportunity, by=rep)
     assert opportunity.owner == rep
     assert opportunity.created_by == rep
-    assert opportunity.probability == 50
+    assert (opportunity.probability, opportunity.probability_is_manual) == (50, False)
     change = StageChange.objects.get(opportunity=opportunity)
     assert (change.from_stage, change.to_stage.code, change.changed_by) == (None, "proposal", rep)
     assert (change.amount, change.probability) == (Decimal("1000.00"), 50)
@@ -247,7 +257,7 @@ def test_opportunity_save_new_takes_stage_default_and_records_history(rep):
     [("qualification", 25), ("proposal", 50), ("negotiation", 75), ("closing", 90)],
 )
 def test_opportunity_move_stage_sets_default_probability(rep, code, probability):
-    opportunity = OpportunityFactory()
+    opportunity = OpportunityFactory(owner=rep)
     services.opportunity_move_stage(opportunity=opportunity, stage=stage(code), by=rep)
     opportunity.refresh_from_db()
     assert opportunity.probability == probability
@@ -258,7 +268,7 @@ def test_opportunity_move_stage_sets_default_probability(rep, code, probability)
 
 
 def test_opportunity_move_stage_keeps_probability_set_by_hand(rep):
-    opportunity = OpportunityFactory()
+    opportunity = OpportunityFactory(owner=rep)
     services.opportunity_move_stage(
         opportunity=opportunity, stage=stage("qualification"), by=rep, probability=40
     )
@@ -269,7 +279,7 @@ def test_opportunity_move_stage_keeps_probability_set_by_hand(rep):
 
 
 def test_opportunity_move_stage_won_is_100_and_closes(rep):
-    opportunity = OpportunityFactory()
+    opportunity = OpportunityFactory(owner=rep)
     services.opportunity_move_stage(
         opportunity=opportunity, stage=stage("qualification"), by=rep, probability=40
     )
@@ -280,7 +290,7 @@ def test_opportunity_move_stage_won_is_100_and_closes(rep):
 
 
 def test_opportunity_move_stage_lost_needs_reason_and_is_0(rep):
-    opportunity = OpportunityFactory()
+    opportunity = OpportunityFactory(owner=rep)
     with pytest.raises(ValidationError) as exc:
         services.opportunity_move_stage(opportunity=opportunity, stage=stage("closed_lost"), by=rep)
     assert "lost_reason" in exc.value.message_dict
@@ -297,7 +307,7 @@ def test_opportunity_move_stage_lost_needs_reason_and_is_0(rep):
 
 
 def test_opportunity_move_stage_reopen_clears_closed_at(rep):
-    opportunity = OpportunityFactory()
+    opportunity = OpportunityFactory(owner=rep)
     services.opportunity_move_stage(
         opportunity=opportunity, stage=stage("closed_lost"), by=rep, lost_reason="No budget"
     )
@@ -312,10 +322,9 @@ def test_opportunity_move_stage_reopen_clears_closed_at(rep):
     ]
 
 
-def test_opportunity_save_without_stage_change_keeps_history(rep):
-    opportunity = OpportunityFactory()
-    opportunity.amount = Decimal("123.45")
-    services.opportunity_save(opportunity=opportunity, by=rep, probability_set_by_hand=False)
+def test_opportunity_update_without_stage_change_records_no_move(rep):
+    opportunity = OpportunityFactory(owner=rep)
+    services.opportunity_update(opportunity=opportunity, by=rep, data={"amount": Decimal("123.45")})
     assert not opportunity.stage_changes.exists()
 
 
@@ -330,7 +339,7 @@ def won_deal(campaign, amount):
 
 def test_campaign_metrics_computed_by_database(rep):
     campaign = CampaignFactory(actual_cost=Decimal("3000.00"))
-    leads = LeadFactory.create_batch(3, campaign=campaign)
+    leads = LeadFactory.create_batch(3, campaign=campaign, owner=rep)
     LeadFactory(campaign=CampaignFactory())  # someone else's lead
     services.lead_convert(lead=leads[0], by=rep)
     won_deal(campaign, "9000.00")
@@ -418,3 +427,41 @@ def test_task_due_dates_around_today_for_overdue_counts():
     from crm.models import Task
 
     assert Task.objects.overdue().count() == 1
+
+
+# --- Transitions ----------------------------------------------------------------------------
+
+
+def test_task_complete_sets_and_reopen_clears_completed_at(rep):
+    task = TaskFactory(assigned_to=rep, due_date=timezone.localdate() - datetime.timedelta(days=2))
+    task = services.task_complete(task=task, by=rep)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED
+    assert task.completed_at is not None
+    assert not task.is_overdue
+    services.task_reopen(task=task, by=rep)
+    task.refresh_from_db()
+    assert (task.status, task.completed_at) == (TaskStatus.PENDING, None)
+    assert task.is_overdue
+
+
+def test_task_complete_twice_writes_once(rep):
+    task = TaskFactory(assigned_to=rep)
+    services.task_complete(task=task, by=rep)
+    services.task_complete(task=task, by=rep)
+    assert task.history.filter(status=TaskStatus.COMPLETED).count() == 1
+
+
+def test_lead_mark_lost_and_reopen(rep):
+    lead = LeadFactory(owner=rep, status=LeadStatus.QUALIFIED)
+    with pytest.raises(ValidationError):
+        services.lead_mark_lost(lead=lead, by=rep, reason="  ")
+    services.lead_mark_lost(lead=lead, by=rep, reason="Chose a competitor")
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (LeadStatus.LOST, "Chose a competitor")
+    assert not lead.can_convert
+    services.lead_reopen(lead=lead, by=rep)
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (LeadStatus.NEW, "")
+    with pytest.raises(ValidationError):
+        services.lead_reopen(lead=lead, by=rep)

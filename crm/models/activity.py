@@ -29,6 +29,18 @@ class Interaction(SearchableModel, TimeStampedModel):
     """Something that happened with a lead, a customer or a deal (تفاعل)."""
 
     SEARCHED_FIELDS = ("subject", "notes", "outcome")
+    # The fields people fill in (forms, the admin); the services write these and no others.
+    EDITABLE_FIELDS = (
+        "kind",
+        "subject",
+        "occurred_at",
+        "duration",
+        "outcome",
+        "notes",
+        "lead",
+        "contact",
+        "opportunity",
+    )
 
     Kind = InteractionKind
     Outcome = InteractionOutcome
@@ -147,6 +159,17 @@ class Task(SearchableModel, TimeStampedModel):
     """Work to do (مهمة), assigned to a user, optionally about a lead, customer or deal."""
 
     SEARCHED_FIELDS = ("title", "description")
+    EDITABLE_FIELDS = (
+        "title",
+        "description",
+        "priority",
+        "status",
+        "due_date",
+        "assigned_to",
+        "lead",
+        "contact",
+        "opportunity",
+    )
 
     Priority = TaskPriority
     Status = TaskStatus
@@ -232,15 +255,22 @@ class Task(SearchableModel, TimeStampedModel):
         return reverse("crm:task-detail", args=[self.pk])
 
     def save(self, *args, **kwargs):
-        # Whatever path changes the status (form, admin, import), completed_at follows it.
-        if self.status == TaskStatus.COMPLETED and self.completed_at is None:
-            self.completed_at = timezone.now()
-        elif self.status != TaskStatus.COMPLETED:
-            self.completed_at = None
+        self.follow_status()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "status" in update_fields:
             kwargs["update_fields"] = {*update_fields, "completed_at"}
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.follow_status()
+
+    def follow_status(self) -> None:
+        """``completed_at`` follows the status, whatever path changed it."""
+        if self.status == TaskStatus.COMPLETED and self.completed_at is None:
+            self.completed_at = timezone.now()
+        elif self.status != TaskStatus.COMPLETED:
+            self.completed_at = None
 
     @property
     def is_open(self) -> bool:
@@ -255,23 +285,3 @@ class Task(SearchableModel, TimeStampedModel):
     @is_overdue.setter
     def is_overdue(self, value) -> None:
         self.__dict__["is_overdue"] = value
-
-    def complete(self) -> None:
-        """Mark the task done now."""
-        if self.status == TaskStatus.COMPLETED:
-            return
-        self.status = TaskStatus.COMPLETED
-        self.completed_at = timezone.now()
-        self.save(update_fields=["status", "completed_at", "updated_at"])
-
-    complete.alters_data = True
-
-    def reopen(self) -> None:
-        """Put a completed or cancelled task back to pending."""
-        if self.is_open:
-            return
-        self.status = TaskStatus.PENDING
-        self.completed_at = None
-        self.save(update_fields=["status", "completed_at", "updated_at"])
-
-    reopen.alters_data = True

@@ -100,6 +100,18 @@ class Campaign(SearchableModel, OwnedModel):
     """A marketing campaign whose leads, conversions and revenue are measured."""
 
     SEARCHED_FIELDS = ("name", "description")
+    # The fields people fill in (forms, the admin, imports); the services write no others.
+    EDITABLE_FIELDS = (
+        "name",
+        "kind",
+        "status",
+        "start_date",
+        "end_date",
+        "budget",
+        "actual_cost",
+        "owner",
+        "description",
+    )
 
     Kind = CampaignKind
     Status = CampaignStatus

@@ -39,6 +39,8 @@ class Contact(SearchableModel, OwnedModel):
     """A customer person (العميل الفعلي), often made from a converted lead."""
 
     SEARCHED_FIELDS = ("name", "company", "title", "email", "phone", "address", "notes")
+    # The fields people fill in (forms, the admin, imports); the services write no others.
+    EDITABLE_FIELDS = ("name", "company", "title", "email", "phone", "address", "owner", "notes")
     DERIVED_FIELDS = ("search_text", "phone_key")
 
     name = models.CharField(_("name"), max_length=200)

@@ -37,6 +37,23 @@ class Lead(SearchableModel, OwnedModel):
     """A person or company that might buy (عميل محتمل)."""
 
     SEARCHED_FIELDS = ("name", "company", "title", "email", "phone", "notes")
+    # The fields people fill in (forms, the admin, imports); the services write no others.
+    # "Converted" and the links to the customer come from conversion only.
+    EDITABLE_FIELDS = (
+        "name",
+        "company",
+        "title",
+        "email",
+        "phone",
+        "status",
+        "lost_reason",
+        "rating",
+        "source",
+        "expected_revenue",
+        "campaign",
+        "owner",
+        "notes",
+    )
 
     Status = LeadStatus
     Source = LeadSource
@@ -180,25 +197,3 @@ class Lead(SearchableModel, OwnedModel):
     def can_convert(self) -> bool:
         """Lost leads must be reopened first; converted ones are done."""
         return self.status not in (LeadStatus.LOST, LeadStatus.CONVERTED)
-
-    def mark_lost(self, reason: str) -> None:
-        """Give up on the lead, saying why."""
-        if self.is_converted:
-            raise ValidationError(_("A converted lead cannot be marked lost."), code="converted")
-        if not reason or not reason.strip():
-            raise ValidationError({"lost_reason": _("Say why the lead was lost.")})
-        self.status = LeadStatus.LOST
-        self.lost_reason = reason.strip()
-        self.save(update_fields=["status", "lost_reason", "updated_at"])
-
-    mark_lost.alters_data = True
-
-    def reopen(self) -> None:
-        """Bring a lost lead back as new."""
-        if self.status != LeadStatus.LOST:
-            raise ValidationError(_("Only a lost lead can be reopened."), code="not_lost")
-        self.status = LeadStatus.NEW
-        self.lost_reason = ""
-        self.save(update_fields=["status", "lost_reason", "updated_at"])
-
-    reopen.alters_data = True

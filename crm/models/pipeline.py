@@ -199,6 +199,20 @@ class Opportunity(SearchableModel, OwnedModel):
     """A potential deal (فرصة تجارية) moving through the pipeline's stages."""
 
     SEARCHED_FIELDS = ("name", "description", "lost_reason")
+    # The fields people fill in (forms, the admin, imports); the services write no others.
+    EDITABLE_FIELDS = (
+        "name",
+        "contact",
+        "lead",
+        "campaign",
+        "amount",
+        "stage",
+        "probability",
+        "expected_close_date",
+        "owner",
+        "description",
+        "lost_reason",
+    )
 
     name = models.CharField(_("name"), max_length=200)
     contact = models.ForeignKey(

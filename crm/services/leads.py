@@ -1,37 +1,38 @@
-"""Writes that span records: converting leads and moving opportunities through the pipeline.
-
-Views, the admin, imports and ``seed_crm`` all call these, so each rule lives in one place.
-They take plain objects (never a request) and keyword-only arguments.
-"""
+"""Leads: create, edit, mark lost, reopen, convert into a customer, delete."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from .models import (
-    Contact,
-    Interaction,
-    InteractionKind,
-    Lead,
-    LeadStatus,
-    Opportunity,
-    Stage,
-    StageChange,
+from .. import events
+from ..models import Contact, Interaction, InteractionKind, Lead, LeadStatus, Opportunity
+from ..permissions import can_change
+from .base import (
+    Changes,
+    announce,
+    changed,
+    create_record,
+    delete_record,
+    lock,
+    require,
+    update_record,
+    write_fields,
 )
+from .opportunities import opportunity_create
 
 # The lead's fields that a new customer takes, and that fill an existing customer's blanks.
 CONTACT_FIELDS_FROM_LEAD = ("name", "company", "title", "email", "phone")
-
-PROSPECTING = "prospecting"
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,90 @@ class Conversion:
     contact_created: bool
 
 
-def first_stage() -> Stage:
-    """The stage new deals start in: prospecting, or the first open stage if it was renamed."""
-    stage = Stage.objects.filter(code=PROSPECTING, is_closed=False).first()
-    stage = stage or Stage.objects.open().order_by("order", "pk").first()
-    if stage is None:
-        raise ValidationError(_("The pipeline has no open stage."), code="no_stage")
-    return stage
+def _status_rule(lead: Lead, before: Mapping[str, Any] | None) -> None:
+    """ "Converted" comes from conversion alone and stays; a reason belongs to lost leads only."""
+    was = before["status"] if before else None
+    if lead.status == LeadStatus.CONVERTED and was != LeadStatus.CONVERTED:
+        raise ValidationError(
+            {"status": _("A lead becomes converted only through conversion to a customer.")},
+            code="converted",
+        )
+    if was == LeadStatus.CONVERTED and lead.status != LeadStatus.CONVERTED:
+        raise ValidationError({"status": _("A converted lead stays converted.")}, code="converted")
+    lead.lost_reason = lead.lost_reason.strip() if lead.status == LeadStatus.LOST else ""
+
+
+def _announce_changes(lead: Lead, by, changes: Changes) -> None:
+    announce(
+        events.LeadAssigned(lead, by, changes) if changed(changes, "owner") else None,
+        events.LeadStatusChanged(lead, by, changes) if changed(changes, "status") else None,
+    )
+
+
+@transaction.atomic
+def lead_create(*, by, data: Mapping[str, Any]) -> Lead:
+    """A new lead, ``by`` its creator and (unless another is given) its owner."""
+    lead, changes = create_record(
+        Lead, by=by, data=data, prepare=lambda new: _status_rule(new, None)
+    )
+    announce(events.LeadCreated(lead, by, changes))
+    return lead
+
+
+@transaction.atomic
+def lead_update(
+    *, lead: Lead, by, data: Mapping[str, Any], seen_version: datetime.datetime | None = None
+) -> Lead:
+    """Change the lead's fields in ``data``; refuse a stale edit and an un-conversion."""
+    lead, changes = update_record(
+        lead, by=by, data=data, seen_version=seen_version, rule=_status_rule
+    )
+    _announce_changes(lead, by, changes)
+    return lead
+
+
+@transaction.atomic
+def lead_mark_lost(*, lead: Lead, by, reason: str) -> Lead:
+    """Give up on the lead, saying why."""
+
+    def lose(lead: Lead) -> None:
+        if lead.is_converted:
+            raise ValidationError(_("A converted lead cannot be marked lost."), code="converted")
+        if not (reason or "").strip():
+            raise ValidationError({"lost_reason": _("Say why the lead was lost.")}, code="reason")
+        lead.status = LeadStatus.LOST
+        lead.lost_reason = reason.strip()
+
+    lead, changes = write_fields(lead, by=by, rule=lose)
+    _announce_changes(lead, by, changes)
+    return lead
+
+
+@transaction.atomic
+def lead_reopen(*, lead: Lead, by) -> Lead:
+    """Bring a lost lead back as new."""
+
+    def reopen(lead: Lead) -> None:
+        if lead.status != LeadStatus.LOST:
+            raise ValidationError(_("Only a lost lead can be reopened."), code="not_lost")
+        lead.status = LeadStatus.NEW
+        lead.lost_reason = ""
+
+    lead, changes = write_fields(lead, by=by, rule=reopen)
+    _announce_changes(lead, by, changes)
+    return lead
+
+
+def lead_delete(*, lead: Lead, by) -> None:
+    """Delete the lead (managers); one that became a customer or a deal is kept."""
+    delete_record(lead, by=by)
 
 
 @transaction.atomic
 def lead_convert(
     *,
     lead: Lead,
-    by: AbstractBaseUser,
+    by,
     contact: Contact | None = None,
     create_opportunity: bool = False,
     opportunity_name: str = "",
@@ -69,13 +140,16 @@ def lead_convert(
     With ``contact`` the lead is attached to that existing customer and only the customer's empty
     fields are filled from the lead; without it a new customer is made. All or nothing.
     """
-    # The row lock makes a second, simultaneous conversion wait and then see "converted".
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=lead.pk)
+    # The row lock makes a second, simultaneous conversion (or a mark-lost) wait and then see
+    # the lead as it was left.
+    lead = lock(Lead, lead.pk)
+    require(can_change(by, lead) and by.has_perm("crm.add_contact"))
     if lead.status == LeadStatus.CONVERTED:
         raise ValidationError(_("This lead has already been converted."), code="converted")
     if lead.status == LeadStatus.LOST:
         raise ValidationError(_("This lead is lost: reopen it before converting it."), code="lost")
     now = timezone.now()
+    status_before = lead.status
 
     if contact is None:
         contact = Contact(
@@ -88,7 +162,7 @@ def lead_convert(
         contact.save()
         contact_created = True
     else:
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        contact = lock(Contact, contact.pk)
         filled = [
             field
             for field in CONTACT_FIELDS_FROM_LEAD
@@ -106,17 +180,20 @@ def lead_convert(
 
     opportunity = None
     if create_opportunity:
-        opportunity = Opportunity(
-            name=opportunity_name.strip() or lead.company or lead.name,
-            contact=contact,
-            lead=lead,
-            campaign=lead.campaign,
-            amount=lead.expected_revenue if opportunity_amount is None else opportunity_amount,
-            stage=first_stage(),
-            owner=lead.owner,
-            expected_close_date=expected_close_date,
+        opportunity = opportunity_create(
+            by=by,
+            data={
+                "name": opportunity_name.strip() or lead.company or lead.name,
+                "contact": contact,
+                "lead": lead,
+                "campaign": lead.campaign,
+                "amount": lead.expected_revenue
+                if opportunity_amount is None
+                else opportunity_amount,
+                "owner": lead.owner,
+                "expected_close_date": expected_close_date,
+            },
         )
-        opportunity_save(opportunity=opportunity, by=by)
 
     # The lead's interactions, tasks and deals follow it to the customer (and stay linked to the
     # lead), each change kept in the records' history.
@@ -152,92 +229,14 @@ def lead_convert(
         opportunity=opportunity,
         created_by=by,
     )
+    changes = {
+        "status": (status_before, LeadStatus.CONVERTED),
+        "contact": (None, contact.pk),
+    }
+    announce(
+        events.LeadStatusChanged(lead, by, changes),
+        events.LeadConverted(lead, by, changes),
+    )
     return Conversion(
         lead=lead, contact=contact, opportunity=opportunity, contact_created=contact_created
-    )
-
-
-def _apply_stage_rule(opportunity: Opportunity, *, from_stage: Stage | None, now) -> None:
-    """Set probability, ``closed_at`` and the lost reason for the stage the deal is entering."""
-    stage = opportunity.stage
-    reopened = from_stage is not None and from_stage.is_closed and not stage.is_closed
-    if stage.is_won:
-        opportunity.probability = 100
-        opportunity.lost_reason = ""
-    elif stage.is_closed:
-        if not opportunity.lost_reason.strip():
-            raise ValidationError(
-                {"lost_reason": _("Say why the opportunity was lost.")}, code="lost_reason"
-            )
-        opportunity.probability = 0
-    else:
-        if reopened:
-            # Closing overwrote any hand-set figure with 100 or 0; start again from the stage's.
-            opportunity.probability_is_manual = False
-        if not opportunity.probability_is_manual:
-            opportunity.probability = stage.default_probability
-        opportunity.lost_reason = ""
-    if stage.is_closed:
-        if from_stage is None or not from_stage.is_closed or opportunity.closed_at is None:
-            opportunity.closed_at = now
-    else:
-        opportunity.closed_at = None
-
-
-@transaction.atomic
-def opportunity_save(
-    *, opportunity: Opportunity, by: AbstractBaseUser, probability_set_by_hand: bool = False
-) -> Opportunity:
-    """Create or update a deal, applying the stage rule and recording each stage change.
-
-    ``probability_set_by_hand`` says the user typed the probability: later moves keep it (won
-    and lost still force 100 and 0).
-    """
-    now = timezone.now()
-    previous_stage = None
-    if opportunity._state.adding:
-        opportunity.created_by = by
-        opportunity.fill_owner(by)
-    else:
-        previous_stage = (
-            Opportunity.objects.select_for_update(of=("self",))
-            .select_related("stage")
-            .get(pk=opportunity.pk)
-        ).stage
-    if probability_set_by_hand:
-        opportunity.probability_is_manual = True
-    stage_changed = previous_stage is None or previous_stage.pk != opportunity.stage_id
-    if stage_changed:
-        _apply_stage_rule(opportunity, from_stage=previous_stage, now=now)
-    opportunity.full_clean()
-    opportunity.save()
-    if stage_changed:
-        StageChange.objects.create(
-            opportunity=opportunity,
-            from_stage=previous_stage,
-            to_stage=opportunity.stage,
-            changed_by=by,
-            changed_at=now,
-            amount=opportunity.amount,
-            probability=opportunity.probability,
-        )
-    return opportunity
-
-
-def opportunity_move_stage(
-    *,
-    opportunity: Opportunity,
-    stage: Stage,
-    by: AbstractBaseUser,
-    lost_reason: str = "",
-    probability: int | None = None,
-) -> Opportunity:
-    """Move a deal to ``stage``: the pipeline board, the deal's page and admin actions call this."""
-    if lost_reason:
-        opportunity.lost_reason = lost_reason.strip()
-    if probability is not None:
-        opportunity.probability = probability
-    opportunity.stage = stage
-    return opportunity_save(
-        opportunity=opportunity, by=by, probability_set_by_hand=probability is not None
     )

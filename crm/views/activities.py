@@ -1,9 +1,11 @@
 """Interactions and tasks: lists, pages, forms, and completing or reopening a task."""
 
 from django.contrib import messages
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
+from .. import services
 from ..filters import InteractionFilter, TaskFilter
 from ..forms import InteractionForm, TaskForm
 from ..models import Interaction, InteractionKind, Task
@@ -13,7 +15,6 @@ from .base import (
     CRMListView,
     CRMUpdateView,
     PostOnlyActionView,
-    get_changeable,
     redirect_to,
 )
 
@@ -128,12 +129,6 @@ class TaskCreateView(LinkedRecordMixin, CRMCreateView):
     form_class = TaskForm
     nav = "tasks"
 
-    def save(self, form):
-        task = form.instance
-        if not task.assigned_to_id:
-            task.assigned_to = self.request.user
-        return super().save(form)
-
 
 class TaskUpdateView(LinkedRecordMixin, CRMUpdateView):
     model = Task
@@ -145,8 +140,7 @@ class TaskCompleteView(PostOnlyActionView, View):
     model = Task
 
     def post(self, request, pk):
-        task = get_changeable(request.user, Task.objects.all(), pk)
-        task.complete()
+        task = services.task_complete(task=get_object_or_404(Task, pk=pk), by=request.user)
         messages.success(request, _("Task completed."))
         return redirect_to(task)
 
@@ -155,7 +149,6 @@ class TaskReopenView(PostOnlyActionView, View):
     model = Task
 
     def post(self, request, pk):
-        task = get_changeable(request.user, Task.objects.all(), pk)
-        task.reopen()
+        task = services.task_reopen(task=get_object_or_404(Task, pk=pk), by=request.user)
         messages.success(request, _("Task reopened."))
         return redirect_to(task)

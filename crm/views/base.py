@@ -2,35 +2,30 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 
+from .. import services
 from ..history import record_history
 from ..models.base import Product
 from ..permissions import can_change
+from ..services.base import NOT_ALLOWED, StaleEdit
 
 PAGE_SIZE = 25
 # Lists count at most this many rows, and page no deeper: counting a million rows, or walking
 # an OFFSET through them, would cost more than the rest of the page. Beyond it, filters or a
 # reversed sort reach any row.
 COUNT_LIMIT = 10_000
-NOT_ALLOWED = _("You are not allowed to do that.")
-CONFLICT = _(
-    "Someone else changed this record while you were editing it, so your changes were not "
-    "saved. Reload the page to see theirs; saving this form again will overwrite them."
-)
 
 
 def sorted_after_filtering(ordering) -> list[OrderBy]:
@@ -214,7 +209,12 @@ def redirect_to(obj) -> HttpResponseRedirect:
 
 
 class CRMFormMixin(ModelPermissionMixin, NavMixin):
-    """Create and edit pages: one shared template, a success message, back to the record."""
+    """Create and edit pages: one shared template, the record's write service, a success
+    message, back to the record.
+
+    A refusal by the service's rules is shown on the form, next to its field where it has one;
+    a refusal of the user's right is a 403 page.
+    """
 
     template_name = "crm/form.html"
     success_message = _("Saved.")
@@ -231,13 +231,32 @@ class CRMFormMixin(ModelPermissionMixin, NavMixin):
         return reverse(f"crm:{self.model._meta.model_name}-list")
 
     def save(self, form):
-        """Store the record; views whose record follows a rule call the service here."""
-        return form.save()
+        """Store the record through its service, and return it."""
+        raise NotImplementedError
 
     def form_valid(self, form):
-        self.object = self.save(form)
+        try:
+            self.object = self.save(form)
+        except StaleEdit as stale:
+            # Told once; the form now carries the current version, so saving again overwrites.
+            form.data = form.data.copy()
+            form.data[form.add_prefix("seen_version")] = stale.current_version.isoformat()
+            form.add_error(None, stale)
+            return self.form_invalid(form)
+        except ValidationError as error:
+            add_errors(form, error)
+            return self.form_invalid(form)
         messages.success(self.request, self.success_message)
         return redirect_to(self.object)
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Show a service's refusal on ``form``: by field where the form has it, else on top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
 
 
 class CRMCreateView(CRMFormMixin, CreateView):
@@ -260,21 +279,16 @@ class CRMCreateView(CRMFormMixin, CreateView):
         return initial
 
     def save(self, form):
-        obj = form.save(commit=False)
-        obj.created_by = self.request.user
-        if hasattr(obj, "fill_owner"):
-            obj.fill_owner(self.request.user)
-        obj.save()
-        form.save_m2m()
-        return obj
+        return services.for_model(self.model).create(by=self.request.user, data=form.service_data())
 
 
 class CRMUpdateView(CRMFormMixin, UpdateView):
     """An edit page that never silently overwrites someone else's simultaneous change.
 
-    The form carries the record's ``updated_at`` as the user first saw it. Saving first claims
-    the row with ``UPDATE ... WHERE updated_at = <seen>``: if another save came in between, no
-    row matches, nothing is written, and the user is told (saving again then overwrites).
+    The form carries the record's ``updated_at`` as the user first saw it, and the service
+    refuses the save if the stored row has changed since (``StaleEdit``): nothing is written,
+    and the user is told (saving again then overwrites). Only the fields the user changed are
+    written.
     """
 
     permission_action = "change"
@@ -282,21 +296,13 @@ class CRMUpdateView(CRMFormMixin, UpdateView):
     def get_object(self, queryset=None):
         return check_can_change(self.request.user, super().get_object(queryset))
 
-    def form_valid(self, form):
-        with transaction.atomic():
-            seen = form.seen_version_datetime()
-            claimed = seen is not None and (
-                self.model.objects.filter(pk=self.object.pk, updated_at=seen).update(
-                    updated_at=timezone.now()
-                )
-            )
-            if claimed:
-                return super().form_valid(form)
-        current = self.model.objects.filter(pk=self.object.pk).values_list("updated_at", flat=True)
-        form.data = form.data.copy()
-        form.data[form.add_prefix("seen_version")] = current.first().isoformat()
-        form.add_error(None, CONFLICT)
-        return self.form_invalid(form)
+    def save(self, form):
+        return services.for_model(self.model).update(
+            self.object,
+            by=self.request.user,
+            data=form.service_data(),
+            seen_version=form.seen_version_datetime(),
+        )
 
     def get_title(self):
         return _("Edit %(thing)s") % {"thing": self.object}

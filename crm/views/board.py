@@ -89,13 +89,11 @@ class OpportunityMoveView(PostOnlyActionView, View):
         return super().handle_no_permission()
 
     def post(self, request, pk):
-        opportunity = Opportunity.objects.select_related("stage").filter(pk=pk).first()
+        opportunity = Opportunity.objects.filter(pk=pk).first()
         if opportunity is None:
             return self.not_found(_("This opportunity does not exist."))
-        if not can_change(request.user, opportunity):
-            if self.wants_json():
-                return self.error([NOT_ALLOWED], status=403)
-            raise PermissionDenied(NOT_ALLOWED)
+        if not can_change(request.user, opportunity):  # told before the input is looked at
+            return self.refuse()
 
         stage_id = request.POST.get("stage", "").strip()
         if not ID.fullmatch(stage_id):
@@ -108,13 +106,17 @@ class OpportunityMoveView(PostOnlyActionView, View):
             return self.invalid(opportunity, [_("A probability is a percentage from 0 to 100.")])
 
         try:
-            services.opportunity_move_stage(
+            opportunity = services.opportunity_move_stage(
                 opportunity=opportunity,
                 stage=stage,
                 by=request.user,
                 lost_reason=request.POST.get("lost_reason", ""),
                 probability=int(probability) if probability else None,
             )
+        except Opportunity.DoesNotExist:
+            return self.not_found(_("This opportunity does not exist."))
+        except PermissionDenied:
+            return self.refuse()
         except ValidationError as error:
             return self.invalid(opportunity, error.messages)
 
@@ -158,6 +160,11 @@ class OpportunityMoveView(PostOnlyActionView, View):
                 "weighted_display": money_text(summary["open_weighted"]),
             },
         }
+
+    def refuse(self):
+        if self.wants_json():
+            return self.error([NOT_ALLOWED], status=403)
+        raise PermissionDenied(NOT_ALLOWED)
 
     def error(self, errors: list[str], *, status: int) -> JsonResponse:
         return JsonResponse({"ok": False, "errors": errors}, status=status)

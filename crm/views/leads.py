@@ -19,7 +19,6 @@ from .base import (
     ModelPermissionMixin,
     NavMixin,
     PostOnlyActionView,
-    get_changeable,
     redirect_to,
 )
 
@@ -113,18 +112,6 @@ class LeadConvertView(ModelPermissionMixin, NavMixin, FormView):
         context["lead"] = self.lead
         return context
 
-    def post(self, request, *args, **kwargs):
-        if not self.lead.can_convert:
-            # A second conversion (another tab, a double click) changes nothing and says so.
-            messages.error(request, self.refusal())
-            return redirect_to(self.lead)
-        return super().post(request, *args, **kwargs)
-
-    def refusal(self):
-        if self.lead.is_converted:
-            return _("This lead has already been converted.")
-        return _("This lead is lost: reopen it before converting it.")
-
     def form_valid(self, form):
         data = form.cleaned_data
         try:
@@ -138,6 +125,7 @@ class LeadConvertView(ModelPermissionMixin, NavMixin, FormView):
                 expected_close_date=data["expected_close_date"],
             )
         except ValidationError as error:
+            # A second conversion (another tab, a double click) changes nothing and says so.
             for message in error.messages:
                 messages.error(self.request, message)
             return redirect_to(self.lead)
@@ -160,13 +148,15 @@ class LeadMarkLostView(PostOnlyActionView, View):
     model = Lead
 
     def post(self, request, pk):
-        lead = get_changeable(request.user, Lead.objects.all(), pk)
+        lead = get_object_or_404(Lead, pk=pk)
         form = LeadLostForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Say why the lead was lost."))
             return redirect_to(lead)
         try:
-            lead.mark_lost(form.cleaned_data["lost_reason"])
+            services.lead_mark_lost(
+                lead=lead, by=request.user, reason=form.cleaned_data["lost_reason"]
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -178,9 +168,9 @@ class LeadReopenView(PostOnlyActionView, View):
     model = Lead
 
     def post(self, request, pk):
-        lead = get_changeable(request.user, Lead.objects.all(), pk)
+        lead = get_object_or_404(Lead, pk=pk)
         try:
-            lead.reopen()
+            services.lead_reopen(lead=lead, by=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

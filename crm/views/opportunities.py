@@ -1,7 +1,5 @@
 """Opportunities: the list, the record's page with its stage path, and its forms."""
 
-from django.core.exceptions import ValidationError
-
 from .. import services
 from ..filters import OpportunityFilter
 from ..forms import OpportunityForm
@@ -57,25 +55,9 @@ class OpportunityDetailView(CRMDetailView):
 
 
 class OpportunityFormMixin:
-    """Saving goes through the stage rule (probability, closed_at, history)."""
-
     model = Opportunity
     form_class = OpportunityForm
     nav = "opportunities"
-
-    def save(self, form):
-        return services.opportunity_save(
-            opportunity=form.instance,
-            by=self.request.user,
-            probability_set_by_hand=form.probability_set_by_hand,
-        )
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
 
 
 class OpportunityCreateView(OpportunityFormMixin, CRMCreateView):
