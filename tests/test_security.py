@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
         ('=HYPERLINK("http://evil.example.com","x")', True),
         ("@SUM(1+1)", True),
         ("+cmd|' /C calc'!A0", True),
-        ("-2+3+cmd|' /C calc'!A0", False),  # starts as a number: harmless
-        ("+966 55 123 4567", False),
+        ("-2+3+cmd|' /C calc'!A0", True),  # starts as a number, yet a spreadsheet runs it
+        ("+966 55 123 4567", True),  # not a plain number: guarded, and restored on import
         ("-5", False),
         ("Plain name", False),
     ],
