@@ -25,6 +25,15 @@ from .lead import Lead
 from .pipeline import Opportunity
 
 
+class InteractionQuerySet(models.QuerySet):
+    def for_list(self) -> InteractionQuerySet:
+        """With the records each interaction is linked to, and its author."""
+        return self.select_related("lead", "contact", "opportunity", "created_by")
+
+    def for_detail(self) -> InteractionQuerySet:
+        return self.for_list()
+
+
 class Interaction(SearchableModel, TimeStampedModel):
     """Something that happened with a lead, a customer or a deal (تفاعل)."""
 
@@ -81,6 +90,7 @@ class Interaction(SearchableModel, TimeStampedModel):
         related_name="interactions",
     )
 
+    objects = InteractionQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["search_text"])
 
     class Meta:
@@ -142,6 +152,13 @@ class TaskQuerySet(models.QuerySet):
     def overdue(self, today=None) -> TaskQuerySet:
         """Open tasks whose due date has passed."""
         return self.open().filter(due_date__lt=today or timezone.localdate())
+
+    def for_list(self) -> TaskQuerySet:
+        """With overdue flags and the linked records a list of tasks shows."""
+        return self.with_overdue().select_related("assigned_to", "lead", "contact", "opportunity")
+
+    def for_detail(self) -> TaskQuerySet:
+        return self.for_list().select_related("created_by")
 
     def with_overdue(self, today=None) -> TaskQuerySet:
         """Annotate ``is_overdue`` so lists can show and sort by it without a query per row."""

@@ -68,6 +68,14 @@ class CampaignQuerySet(models.QuerySet):
             ),
         )
 
+    def for_list(self) -> CampaignQuerySet:
+        """The counts alone: a list's rates come from them (a sort by a rate computes it in
+        the page's key query only, see ``views.base.CappedPaginator.rows_between``)."""
+        return self.with_counts().select_related("owner")
+
+    def for_detail(self) -> CampaignQuerySet:
+        return self.with_metrics().select_related("owner", "created_by")
+
     def with_metrics(self) -> CampaignQuerySet:
         """Annotate lead counts, won revenue, conversion rate, cost per lead and ROI.
 

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 
 class ContactQuerySet(models.QuerySet):
+    def for_list(self) -> ContactQuerySet:
+        """With what a list of customers shows."""
+        return self.select_related("owner")
+
+    def for_detail(self) -> ContactQuerySet:
+        return self.select_related("owner", "source_lead", "created_by")
+
     def matching_lead(self, lead: Lead) -> ContactQuerySet:
         """Contacts that look like the same person as ``lead``: same email or same phone.
 

@@ -32,6 +32,14 @@ class LeadQuerySet(models.QuerySet):
     def owned_by(self, user) -> LeadQuerySet:
         return self.filter(owner=user)
 
+    def for_list(self) -> LeadQuerySet:
+        """With what a list of leads shows (pages, reports, exports, the API)."""
+        return self.select_related("owner", "campaign", "contact")
+
+    def for_detail(self) -> LeadQuerySet:
+        """With what a lead's own page shows."""
+        return self.for_list().select_related("converted_by", "created_by")
+
 
 class Lead(SearchableModel, OwnedModel):
     """A person or company that might buy (عميل محتمل)."""

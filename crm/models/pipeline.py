@@ -122,6 +122,15 @@ class OpportunityQuerySet(models.QuerySet):
     def with_expected_value(self) -> OpportunityQuerySet:
         return self.annotate(expected_value=expected_value())
 
+    def for_list(self) -> OpportunityQuerySet:
+        """With what a list of deals shows, expected value included."""
+        return self.with_expected_value().select_related(
+            "stage", "contact", "lead", "campaign", "owner"
+        )
+
+    def for_detail(self) -> OpportunityQuerySet:
+        return self.for_list().select_related("created_by")
+
     def closing_soonest(self) -> OpportunityQuerySet:
         """Deals closing soonest first (undated last), then the largest."""
         return self.order_by(*CLOSING_SOONEST)

@@ -104,7 +104,8 @@ def opportunity_create(*, by, data: Mapping[str, Any]) -> Opportunity:
         Opportunity, by=by, data=data, prepare=lambda new: _stage_rule(new, None)
     )
     _record_move(deal, by, None)
-    announce(events.DealCreated(deal, by, changes), *_stage_events(deal, by, changes))
+    # The stage it starts in is one of its values, not a move: no stage event.
+    announce(events.DealCreated(deal, by, changes))
     return deal
 
 

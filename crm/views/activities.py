@@ -43,10 +43,6 @@ class LinkedRecordMixin:
         return super().get_cancel_url()
 
 
-def interaction_queryset():
-    return Interaction.objects.select_related("lead", "contact", "opportunity", "created_by")
-
-
 class InteractionListView(CRMListView):
     model = Interaction
     filterset_class = InteractionFilter
@@ -63,7 +59,7 @@ class InteractionListView(CRMListView):
     default_ordering = ("-occurred_at", "-pk")
 
     def get_rows(self):
-        return interaction_queryset()
+        return Interaction.objects.for_list()
 
 
 class InteractionDetailView(CRMDetailView):
@@ -72,7 +68,7 @@ class InteractionDetailView(CRMDetailView):
     nav = "interactions"
 
     def get_queryset(self):
-        return interaction_queryset()
+        return Interaction.objects.for_detail()
 
 
 class InteractionCreateView(LinkedRecordMixin, CRMCreateView):
@@ -88,12 +84,6 @@ class InteractionUpdateView(LinkedRecordMixin, CRMUpdateView):
     model = Interaction
     form_class = InteractionForm
     nav = "interactions"
-
-
-def task_queryset():
-    return Task.objects.with_overdue().select_related(
-        "assigned_to", "lead", "contact", "opportunity"
-    )
 
 
 class TaskListView(CRMListView):
@@ -112,7 +102,7 @@ class TaskListView(CRMListView):
     default_ordering = ("due_date", "pk")
 
     def get_rows(self):
-        return task_queryset()
+        return Task.objects.for_list()
 
 
 class TaskDetailView(CRMDetailView):
@@ -121,7 +111,7 @@ class TaskDetailView(CRMDetailView):
     nav = "tasks"
 
     def get_queryset(self):
-        return task_queryset().select_related("created_by")
+        return Task.objects.for_detail()
 
 
 class TaskCreateView(LinkedRecordMixin, CRMCreateView):

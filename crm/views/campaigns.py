@@ -27,9 +27,7 @@ class CampaignListView(CRMListView):
     default_ordering = ("-start_date", "-pk")
 
     def get_rows(self):
-        # The counts alone: the page's rates come from them, and a sort by a rate computes it
-        # in the page's key query only (see CappedPaginator.rows_between).
-        return Campaign.objects.with_counts().select_related("owner")
+        return Campaign.objects.for_list()
 
 
 class CampaignDetailView(CRMDetailView):
@@ -38,7 +36,7 @@ class CampaignDetailView(CRMDetailView):
     nav = "campaigns"
 
     def get_queryset(self):
-        return Campaign.objects.with_metrics().select_related("owner", "created_by")
+        return Campaign.objects.for_detail()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -26,7 +26,7 @@ class ContactListView(CRMListView):
     default_ordering = ("name", "pk")
 
     def get_rows(self):
-        return Contact.objects.select_related("owner")
+        return Contact.objects.for_list()
 
 
 class ContactDetailView(CRMDetailView):
@@ -35,7 +35,7 @@ class ContactDetailView(CRMDetailView):
     nav = "contacts"
 
     def get_queryset(self):
-        return Contact.objects.select_related("owner", "source_lead", "created_by")
+        return Contact.objects.for_detail()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

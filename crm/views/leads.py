@@ -25,10 +25,6 @@ from .base import (
 TIMELINE_SIZE = 50
 
 
-def lead_queryset():
-    return Lead.objects.select_related("owner", "campaign", "contact")
-
-
 class LeadListView(CRMListView):
     model = Lead
     filterset_class = LeadFilter
@@ -49,7 +45,7 @@ class LeadListView(CRMListView):
     }
 
     def get_rows(self):
-        return lead_queryset()
+        return Lead.objects.for_list()
 
 
 class LeadDetailView(CRMDetailView):
@@ -58,7 +54,7 @@ class LeadDetailView(CRMDetailView):
     nav = "leads"
 
     def get_queryset(self):
-        return lead_queryset().select_related("converted_by", "created_by")
+        return Lead.objects.for_detail()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -93,7 +89,7 @@ class LeadConvertView(ModelPermissionMixin, NavMixin, FormView):
     nav = "leads"
 
     def dispatch(self, request, *args, **kwargs):
-        self.lead = get_object_or_404(lead_queryset(), pk=kwargs["pk"])
+        self.lead = get_object_or_404(Lead.objects.for_list(), pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def has_permission(self):

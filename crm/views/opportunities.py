@@ -8,12 +8,6 @@ from ..models.pipeline import EXPECTED_VALUE_ORDER
 from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
 
 
-def opportunity_queryset():
-    return Opportunity.objects.with_expected_value().select_related(
-        "stage", "contact", "lead", "campaign", "owner"
-    )
-
-
 class OpportunityListView(CRMListView):
     model = Opportunity
     filterset_class = OpportunityFilter
@@ -31,7 +25,7 @@ class OpportunityListView(CRMListView):
     }
 
     def get_rows(self):
-        return opportunity_queryset()
+        return Opportunity.objects.for_list()
 
 
 class OpportunityDetailView(CRMDetailView):
@@ -40,7 +34,7 @@ class OpportunityDetailView(CRMDetailView):
     nav = "opportunities"
 
     def get_queryset(self):
-        return opportunity_queryset().select_related("created_by")
+        return Opportunity.objects.for_list().select_related("created_by")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
