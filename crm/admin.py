@@ -195,6 +195,24 @@ class ImportExportAdmin(ImportExportModelAdmin):
     formats = [CSV, XLSX]
     to_encoding = "utf-8-sig"
 
+    def process_result(self, result, request):
+        # The confirm step refused what the preview accepted (records changed meanwhile):
+        # nothing was saved; the import page names the row, column and value, as the preview.
+        if result.has_errors() or result.has_validation_errors():
+            form = self.get_import_form_class(request)(
+                self.get_import_formats(), self.get_import_resource_classes(request)
+            )
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Import"),
+                "opts": self.model._meta,
+                "form": form,
+                "media": self.media + form.media,
+                "result": result,
+            }
+            return TemplateResponse(request, [self.import_template_name], context)
+        return super().process_result(result, request)
+
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
         # The confirm step must also roll back everything if any row fails validation.
