@@ -20,41 +20,9 @@ from crm.factories import (
 )
 from crm.models import Lead, LeadStatus, Opportunity, Task, TaskStatus
 
+from .helpers import admin_form, inline_prefix, page_form
+
 pytestmark = pytest.mark.django_db
-
-
-def page_form(client, url, **changes):
-    """A reps' page form as the browser would post it back, with ``changes``."""
-    form = client.get(url).context["form"]
-    data = {name: form[name].value() for name in form.fields}
-    data = {name: "" if value is None else value for name, value in data.items()}
-    return {**data, **changes}
-
-
-def admin_form(client, url, **changes):
-    """An admin change (or add) form with its inlines, as posted back, with ``changes``.
-
-    ``changes`` keys of the form ``prefix-0-field`` reach inline rows.
-    """
-    context = client.get(url).context
-    form = context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if field.disabled:
-            continue
-        data[name] = "" if value is None else value
-    for inline in context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[f"{formset.prefix}-{name}"] = management[name].value()
-        for row in formset.forms:
-            for name in row.fields:
-                value = row[name].value()
-                data[row.add_prefix(name)] = "" if value is None else value
-    data.update(changes)
-    return {name: value for name, value in data.items() if value is not False}
 
 
 @pytest.fixture
@@ -252,7 +220,7 @@ def test_events_admin_inline_task_on_a_lead(manager_client, manager, heard):
     rep = user_in("Sales rep")
     url = reverse("admin:crm_lead_change", args=[lead.pk])
     data = admin_form(manager_client, url)
-    prefix = next(key for key in data if key.endswith("-0-title")).removesuffix("-0-title")
+    prefix = inline_prefix(data)
     data[f"{prefix}-0-assigned_to"] = rep.pk
     data[f"{prefix}-0-status"] = TaskStatus.COMPLETED
     with heard:
@@ -319,3 +287,28 @@ def test_events_a_failing_listener_does_not_stop_the_others(rep, heard):
     finally:
         events.unsubscribe(events.LeadCreated, broken)
     assert heard.names == ["LeadCreated"]
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+def test_events_import_announces_once_and_the_preview_nothing(manager_client, manager, heard):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lead = LeadFactory(owner=manager, name="Known")
+    rep = user_in("Sales rep", username="importer-rep")
+    content = (
+        "id,name,email,status,owner,source\n"
+        f"{lead.pk},Known,k@example.com,qualified,{rep.username},other\n"
+        ",Fresh,f@example.com,new,,other\n"
+    ).encode()
+    with heard:
+        preview = manager_client.post(
+            reverse("admin:crm_lead_import"),
+            {"format": "0", "import_file": SimpleUploadedFile("leads.csv", content)},
+        )
+    assert heard.names == []  # the preview is rolled back, and announces nothing
+    confirm = dict(preview.context["confirm_form"].initial)
+    with heard:
+        manager_client.post(reverse("admin:crm_lead_process_import"), confirm)
+    assert heard.names == ["LeadAssigned", "LeadCreated", "LeadStatusChanged"]

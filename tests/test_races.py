@@ -15,6 +15,8 @@ from crm import services
 from crm.factories import LeadFactory, OpportunityFactory, TaskFactory, stage
 from crm.models import Contact, Lead, LeadStatus, Opportunity, Stage, Task, TaskStatus
 
+from .helpers import page_form
+
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 JSON = {"accept": "application/json"}
@@ -45,12 +47,6 @@ def browser(user):
     client = Client(raise_request_exception=False)
     client.force_login(user)
     return client
-
-
-def edit_data(client, url, **changes):
-    form = client.get(url).context["form"]
-    data = {name: form[name].value() for name in form.fields}
-    return {**{k: "" if v is None else v for k, v in data.items()}, **changes}
 
 
 def assert_deal_consistent(deal: Opportunity) -> None:
@@ -92,7 +88,7 @@ def test_race_move_against_edit(on_postgres, rep, round_):
     deal = OpportunityFactory(owner=rep, stage=stage("qualification"), name="Before")
     editor, mover = browser(rep), browser(rep)
     edit_url = reverse("crm:opportunity-update", args=[deal.pk])
-    data = edit_data(editor, edit_url, name=f"Edited {round_}")
+    data = page_form(editor, edit_url, name=f"Edited {round_}")
     move_url = reverse("crm:opportunity-move", args=[deal.pk])
     edit_status, move_status = at_once(
         lambda: editor.post(edit_url, data),
@@ -165,8 +161,8 @@ def test_race_edit_against_edit_of_other_fields_keeps_both_or_tells(on_postgres,
     lead = LeadFactory(owner=rep, name="Name", company="Company")
     url = reverse("crm:lead-update", args=[lead.pk])
     a, b = browser(rep), browser(manager)
-    data_a = edit_data(a, url, name="Rep's name")
-    data_b = edit_data(b, url, company="Manager's company")
+    data_a = page_form(a, url, name="Rep's name")
+    data_b = page_form(b, url, company="Manager's company")
     statuses = at_once(lambda: a.post(url, data_a), lambda: b.post(url, data_b))
     assert sorted(statuses) == [200, 302], statuses
     lead.refresh_from_db()
