@@ -90,7 +90,7 @@ def user_choices():
 def is_record_id(value) -> bool:
     """Digits that fit a 64-bit id column (longer ones would overflow the database driver)."""
     text = str(value)
-    return text.isdigit() and len(text) <= 18
+    return text.isdecimal() and len(text) <= 18
 
 
 class RecordChoiceField(forms.ModelChoiceField):

@@ -35,7 +35,7 @@ class LinkedRecordMixin:
     def get_cancel_url(self):
         for name in ("lead", "contact", "opportunity"):
             value = self.request.GET.get(name, "")
-            if value.isdigit() and len(value) <= 18:
+            if value.isdecimal() and len(value) <= 18:
                 model = Interaction._meta.get_field(name).related_model
                 record = model.objects.filter(pk=value).first()
                 if record:

@@ -270,7 +270,7 @@ class CRMCreateView(CRMFormMixin, CreateView):
         # Links prefilled from the page the user came from: ?lead=12, ?contact=3, ...
         for name in ("lead", "contact", "opportunity", "campaign"):
             value = self.request.GET.get(name, "")
-            if value.isdigit() and len(value) <= 18:
+            if value.isdecimal() and len(value) <= 18:
                 initial[name] = int(value)
         if "owner" in self.get_form_class().base_fields:
             initial.setdefault("owner", self.request.user.pk)
