@@ -40,6 +40,7 @@ from .models import (
 )
 from .permissions import can_change
 from .search import search
+from .services.base import take_saved
 
 admin.site.site_header = _("CRM administration")
 admin.site.site_title = _("CRM administration")
@@ -54,15 +55,6 @@ def stars(rating) -> str:
     if not rating:
         return "—"
     return "★" * rating + "☆" * (5 - rating)
-
-
-def take_saved(obj, saved) -> None:
-    """Make the admin's own copy ``obj`` the row the service saved (its id, its values)."""
-    for model_field in saved._meta.concrete_fields:
-        setattr(obj, model_field.attname, getattr(saved, model_field.attname))
-    obj._state.adding = False
-    obj._state.db = saved._state.db
-    obj._state.fields_cache = dict(saved._state.fields_cache)
 
 
 def apply_each(request, records, write) -> tuple[int, list[str]]:

@@ -30,6 +30,7 @@ from import_export import fields, resources, results, widgets
 from . import services
 from .forms import CAMPAIGN_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, OPPORTUNITY_FIELDS
 from .models import Campaign, Contact, Lead, Opportunity, Stage
+from .services.base import take_saved
 
 logger = logging.getLogger(__name__)
 
@@ -90,15 +91,6 @@ def unreadable(field: fields.Field) -> str:
     if isinstance(widget, widgets.DateWidget | widgets.DateTimeWidget):
         return _("Enter a valid date.")
     return _("This value cannot be read.")
-
-
-def take_saved(instance, saved) -> None:
-    """Make the import's own copy of a row (shown in the preview, logged by the admin) the
-    record the service stored."""
-    for model_field in saved._meta.concrete_fields:
-        setattr(instance, model_field.attname, getattr(saved, model_field.attname))
-    instance._state.adding = False
-    instance._state.db = saved._state.db
 
 
 class FileRefused(Exception):

@@ -182,6 +182,16 @@ def delete_record(record: models.Model, *, by) -> None:
         ) from error
 
 
+def take_saved(copy: models.Model, saved: models.Model) -> None:
+    """Make a caller's own copy of a record (the admin's form instance, an import's row) the
+    row the service saved: its id, its values, its links."""
+    for model_field in saved._meta.concrete_fields:
+        setattr(copy, model_field.attname, getattr(saved, model_field.attname))
+    copy._state.adding = False
+    copy._state.db = saved._state.db
+    copy._state.fields_cache = dict(saved._state.fields_cache)
+
+
 def announce(*happened: events.Event | None) -> None:
     """Emit each event (``None`` skipped) once the transaction commits."""
     for event in happened:

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
@@ -322,8 +321,3 @@ def check_can_change(user, obj):
     if not can_change(user, obj):
         raise PermissionDenied(NOT_ALLOWED)
     return obj
-
-
-def get_changeable(user, queryset, pk):
-    """The record ``pk`` (404 if missing) that ``user`` may change (403 if not)."""
-    return check_can_change(user, get_object_or_404(queryset, pk=pk))
