@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -37,7 +38,9 @@ def active_users():
 
 
 class DateRangeWidget(django_filters.widgets.DateRangeWidget):
-    """Two date pickers, "from" and "to"."""
+    """Two date pickers, "from" and "to", side by side where they fit, each labelled."""
+
+    template_name = "crm/widgets/date_range.html"
 
     def __init__(self, attrs=None):
         attrs = {"type": "date", **(attrs or {})}
@@ -155,7 +158,20 @@ class InteractionFilter(CRMFilterSet):
 
 
 class TaskFilter(CRMFilterSet):
+    """Tasks open on the work still to do (pending and in progress, overdue first, as the
+    list's order by due date puts them), unless a status or "every task" is chosen."""
+
     mine_fields = ("assigned_to",)
+    OPEN, DONE, EVERY = "open", "done", "all"
+    SHOW_CHOICES = [
+        (OPEN, _("Open work")),
+        (DONE, _("Done or cancelled")),
+        (EVERY, _("Every task")),
+    ]
+
+    show = django_filters.ChoiceFilter(
+        choices=SHOW_CHOICES, method="filter_show", label=_("Show"), empty_label=None
+    )
 
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices, label=_("Status"))
     priority = django_filters.ChoiceFilter(choices=TaskPriority.choices, label=_("Priority"))
@@ -167,7 +183,21 @@ class TaskFilter(CRMFilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "status", "priority", "assigned_to", "due_date", "overdue", "mine"]
+        fields = ["q", "show", "status", "priority", "assigned_to", "due_date", "overdue", "mine"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is None or not data.get("show"):
+            data = QueryDict(mutable=True) if data is None else data.copy()
+            # A chosen status speaks for itself; otherwise the list opens on open work.
+            data["show"] = self.EVERY if data.get("status") else self.OPEN
+        super().__init__(data, *args, **kwargs)
+
+    def filter_show(self, queryset, name, value):
+        if value == self.OPEN:
+            return queryset.filter(status__in=TASK_OPEN_STATUSES)
+        if value == self.DONE:
+            return queryset.exclude(status__in=TASK_OPEN_STATUSES)
+        return queryset
 
     def filter_overdue(self, queryset, name, value):
         if not value:

@@ -91,29 +91,58 @@ def stars(rating):
 
 
 @register.simple_tag(takes_context=True)
-def sort_header(context, field, label):
-    """A column header that sorts by ``field``, then reverses; other filters are kept."""
+def column_header(context, column):
+    """A list's column header; a sortable one is a link that sorts by it, then reverses.
+
+    It looks like what it does: a sort icon on every sortable header (faint until it is the
+    current sort, then an arrow for the direction), and ``aria-sort`` for screen readers. The
+    other filters are kept; the page goes back to 1.
+    """
+    classes = "text-end" if column.numeric else ""
+    if not column.sort:
+        return format_html('<th scope="col" class="{}">{}</th>', classes, column.label)
     request = context["request"]
     current = context.get("sort", "")
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("view", None)
+    field = column.sort
     if current == field:
         params["ordering"] = f"-{field}"
-        arrow = "bi-sort-up"
+        icon, state, title = "bi-sort-up", "ascending", _("Sorted ascending; click to reverse")
     elif current == f"-{field}":
         params["ordering"] = field
-        arrow = "bi-sort-down"
+        icon, state, title = "bi-sort-down", "descending", _("Sorted descending; click to reverse")
     else:
         params["ordering"] = field
-        arrow = ""
+        icon, state, title = "bi-arrow-down-up", "none", _("Click to sort")
     # The sort icons' bars line up on the text's side: mirrored in right-to-left pages.
-    icon = (
-        format_html(' <i class="bi {} bi-flip-rtl" aria-hidden="true"></i>', arrow) if arrow else ""
-    )
     return format_html(
-        '<a href="?{}" data-sort="{}">{}{}</a>',
+        '<th scope="col" class="sortable {}" aria-sort="{}">'
+        '<a href="?{}" data-sort="{}" title="{}">{}'
+        '<i class="bi {} bi-flip-rtl sort-icon" aria-hidden="true"></i></a></th>',
+        classes,
+        state,
         params.urlencode(),
         field,
-        label,
+        title,
+        column.label,
         icon,
     )
+
+
+@register.filter
+def is_date_range(bound_field) -> bool:
+    """A filter made of two dates ("from" and "to"): it gets a wider box so both fit."""
+    return getattr(bound_field.field.widget, "template_name", "") == "crm/widgets/date_range.html"
+
+
+@register.filter
+def is_checkbox(bound_field) -> bool:
+    return getattr(bound_field.field.widget, "input_type", "") == "checkbox"
+
+
+@register.simple_tag
+def bulk_params(form, name) -> str:
+    """The bulk actions that use ``name`` (the bar shows that field with them only)."""
+    return form.params_of(name)

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
-from .. import services
+from .. import columns, services
 from ..filters import InteractionFilter, TaskFilter
 from ..forms import InteractionForm, TaskForm
 from ..models import Interaction, InteractionKind, Task
@@ -48,6 +48,7 @@ class InteractionListView(CRMListView):
     filterset_class = InteractionFilter
     template_name = "crm/interaction_list.html"
     nav = "interactions"
+    columns = columns.INTERACTION
     sort_fields = {
         "subject": "subject",
         "kind": "kind",
@@ -91,6 +92,7 @@ class TaskListView(CRMListView):
     filterset_class = TaskFilter
     template_name = "crm/task_list.html"
     nav = "tasks"
+    columns = columns.TASK
     sort_fields = {
         "title": "title",
         "priority": "priority",
@@ -103,6 +105,14 @@ class TaskListView(CRMListView):
 
     def get_rows(self):
         return Task.objects.for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not context["object_list"] and not context["filtered"]:
+            # Open work is a filter too: with none left, say so (and offer every task) unless
+            # there is no task at all.
+            context["filtered"] = Task.objects.exists()
+        return context
 
 
 class TaskDetailView(CRMDetailView):

@@ -6,15 +6,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 
-from .. import services
+from .. import bulk, exports, services
 from ..history import record_history
 from ..models.base import Product
 from ..permissions import can_change
@@ -166,11 +167,14 @@ class SortMixin:
 
 
 class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
-    """A list page: a FilterSet, sorting by shown columns, pages of 25 that keep both."""
+    """A list page: a FilterSet, sorting by shown columns, pages of 25 that keep both; its
+    export (``?export=csv`` or ``xlsx``: the same rows, filters and sort, every page) and its
+    bulk actions (a POST of the ticked rows, or of every row the filters match)."""
 
     paginate_by = PAGE_SIZE
     strict = False  # an invalid filter value is reported next to the filter, the rest still apply
     list_title = None
+    columns: tuple = ()
 
     def get_rows(self):
         """The list's rows before filters and sorting, with what the columns need."""
@@ -179,9 +183,93 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
     def get_queryset(self):
         return self.get_rows().order_by(*self.get_ordering())
 
+    def get(self, request, *args, **kwargs):
+        kind = request.GET.get("export")
+        if kind in exports.FORMATS:
+            rows = self.get_filterset(self.get_filterset_class()).qs
+            return exports.respond(
+                kind,
+                rows,
+                self.columns,
+                name=self.export_name(),
+                title=str(self.get_list_title()),
+            )
+        return super().get(request, *args, **kwargs)
+
+    def export_name(self) -> str:
+        return self.model._meta.model_name + "s"
+
+    def post(self, request, *args, **kwargs):
+        """A bulk action; then back to the list as it was (its filters, sort and page)."""
+        form = bulk.BulkForm(request.POST, model=self.model, user=request.user)
+        query = QueryDict(request.POST.get("bulk-query", ""), mutable=True)
+        back = HttpResponseRedirect(f"?{query.urlencode()}" if query else "?")
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return back
+        rows = self.bulk_rows(form, query)
+        if rows is None:
+            messages.error(
+                request,
+                ngettext(
+                    "A bulk action changes at most %(limit)s record: narrow the filters.",
+                    "A bulk action changes at most %(limit)s records: narrow the filters.",
+                    bulk.BULK_LIMIT,
+                )
+                % {"limit": f"{bulk.BULK_LIMIT:,}"},
+            )
+            return back
+        if not rows:
+            messages.warning(request, _("Tick at least one row first."))
+            return back
+        outcome = bulk.run(form.chosen, rows, by=request.user, data=form.cleaned_data)
+        for level, text in outcome.messages():
+            getattr(messages, level)(request, text)
+        return back
+
+    def bulk_rows(self, form, query: QueryDict) -> list | None:
+        """The rows to act on (at most ``BULK_LIMIT``), or None when there are more."""
+        if form.cleaned_data["every"]:
+            filterset = self.filterset_class(
+                query, queryset=self.get_queryset(), request=self.request
+            )
+            rows = list(filterset.qs[: bulk.BULK_LIMIT + 1])
+        else:
+            ids = [v for v in self.request.POST.getlist("pk") if v.isdecimal() and len(v) <= 18]
+            if len(ids) > bulk.BULK_LIMIT:
+                return None
+            rows = list(self.get_rows().filter(pk__in=ids))
+        return None if len(rows) > bulk.BULK_LIMIT else rows
+
+    def get_list_title(self):
+        return self.list_title or capfirst(self.model._meta.verbose_name_plural)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["list_title"] = self.list_title or capfirst(self.model._meta.verbose_name_plural)
+        context["list_title"] = self.get_list_title()
+        context["columns"] = self.columns
+        form = self.filterset.form
+        typed = self.request.GET  # what the user chose (a filter's own default is not counted)
+        given = {
+            name
+            for name in form.fields
+            if name != "q"
+            and (typed.get(name) or any(typed.get(f"{name}_{end}") for end in ("after", "before")))
+        }
+        context["active_filters"] = len(given)
+        context["filters_open"] = bool(given) or bool(form.errors)
+        context["filtered"] = bool(given) or bool(typed.get("q"))
+        query = self.request.GET.copy()
+        for name in ("page", "export"):
+            query.pop(name, None)
+        context["list_query"] = query.urlencode()
+        if bulk.actions_for(self.model, self.request.user):
+            context["bulk_form"] = bulk.BulkForm(model=self.model, user=self.request.user)
+            context["bulk_limit"] = bulk.BULK_LIMIT
+            paginator = context.get("paginator")
+            context["bulk_limit_exceeded"] = bool(paginator) and paginator.count > bulk.BULK_LIMIT
         return context
 
     def paginate_queryset(self, queryset, page_size):

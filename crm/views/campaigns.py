@@ -1,5 +1,6 @@
 """Campaigns: the list with its metrics, the record's page and its forms."""
 
+from .. import columns
 from ..filters import CampaignFilter
 from ..forms import CampaignForm
 from ..models import Campaign
@@ -14,6 +15,7 @@ class CampaignListView(CRMListView):
     filterset_class = CampaignFilter
     template_name = "crm/campaign_list.html"
     nav = "campaigns"
+    columns = columns.CAMPAIGN
     sort_fields = {
         "name": "name",
         "kind": "kind",

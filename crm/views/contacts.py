@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from .. import columns
 from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..models import Contact
@@ -16,6 +17,7 @@ class ContactListView(CRMListView):
     template_name = "crm/contact_list.html"
     nav = "contacts"
     list_title = _("Customers")
+    columns = columns.CONTACT
     sort_fields = {
         "name": "name",
         "company": "company",

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
-from .. import services
+from .. import columns, services
 from ..filters import LeadFilter
 from ..forms import ConvertForm, LeadForm, LeadLostForm
 from ..models import Contact, Lead
@@ -30,6 +30,7 @@ class LeadListView(CRMListView):
     filterset_class = LeadFilter
     template_name = "crm/lead_list.html"
     nav = "leads"
+    columns = columns.LEAD
     sort_fields = {
         "name": "name",
         "company": "company",

@@ -1,6 +1,6 @@
 """Opportunities: the list, the record's page with its stage path, and its forms."""
 
-from .. import services
+from .. import columns, services
 from ..filters import OpportunityFilter
 from ..forms import OpportunityForm
 from ..models import Opportunity, Stage
@@ -13,6 +13,7 @@ class OpportunityListView(CRMListView):
     filterset_class = OpportunityFilter
     template_name = "crm/opportunity_list.html"
     nav = "opportunities"
+    columns = columns.OPPORTUNITY
     sort_fields = {
         "name": "name",
         "customer": "contact__name",
@@ -40,7 +41,7 @@ class OpportunityDetailView(CRMDetailView):
         context = super().get_context_data(**kwargs)
         opportunity = self.object
         context["stages"] = list(Stage.objects.all())
-        context["history"] = opportunity.stage_changes.select_related(
+        context["stage_changes"] = opportunity.stage_changes.select_related(
             "from_stage", "to_stage", "changed_by"
         )
         context["interactions"] = opportunity.interactions.select_related("created_by")[:50]
