@@ -49,7 +49,10 @@ def bad_request(request, reason) -> TemplateResponse | JsonResponse:
     """The 400 answer: JSON for the board's moves (as ``views.board`` answers), else a page."""
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"ok": False, "errors": [str(reason)]}, status=400)
-    return TemplateResponse(request, "400.html", {"reason": reason}, status=400)
+    # "bare": the page asks the database nothing (no rights for the quick add), since the
+    # request's transaction may be broken.
+    context = {"reason": reason, "bare": True}
+    return TemplateResponse(request, "400.html", context, status=400)
 
 
 def unstorable(request) -> bool:

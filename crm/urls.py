@@ -27,11 +27,13 @@ urlpatterns = [
     # Leads
     path("leads", views.LeadListView.as_view(), name="lead-list"),
     path("leads/add", views.LeadCreateView.as_view(), name="lead-create"),
+    path("leads/quick-add", views.QuickLeadView.as_view(), name="lead-quick-add"),
     path("leads/<id:pk>", views.LeadDetailView.as_view(), name="lead-detail"),
     path("leads/<id:pk>/edit", views.LeadUpdateView.as_view(), name="lead-update"),
     path("leads/<id:pk>/convert", views.LeadConvertView.as_view(), name="lead-convert"),
     path("leads/<id:pk>/lost", views.LeadMarkLostView.as_view(), name="lead-mark-lost"),
     path("leads/<id:pk>/reopen", views.LeadReopenView.as_view(), name="lead-reopen"),
+    path("leads/<id:pk>/status", views.LeadStatusView.as_view(), name="lead-status"),
     # Contacts (customers)
     path("contacts", views.ContactListView.as_view(), name="contact-list"),
     path("contacts/add", views.ContactCreateView.as_view(), name="contact-create"),

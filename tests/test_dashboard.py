@@ -159,7 +159,7 @@ def test_dashboard_my_tasks_overdue_first_and_only_mine(rep_client, rep):
     later = TaskFactory(title="Later", assigned_to=rep, due_date=today + datetime.timedelta(5))
     overdue = TaskFactory(title="Late", assigned_to=rep, due_date=today - datetime.timedelta(2))
     soon = TaskFactory(title="Soon", assigned_to=rep, due_date=today + datetime.timedelta(1))
-    TaskFactory(title="Done", assigned_to=rep, status=TaskStatus.COMPLETED)
+    TaskFactory(title="Finished", assigned_to=rep, status=TaskStatus.COMPLETED)
     TaskFactory(title="Cancelled", assigned_to=rep, status=TaskStatus.CANCELLED)
     TaskFactory(title="Not mine", due_date=today - datetime.timedelta(10))
 
@@ -169,7 +169,7 @@ def test_dashboard_my_tasks_overdue_first_and_only_mine(rep_client, rep):
     content = response.content.decode()
     assert reverse("crm:task-detail", args=[overdue.pk]) in content
     assert "Not mine" not in content
-    assert "Done" not in content
+    assert "Finished" not in content and "Cancelled" not in content
 
 
 def test_dashboard_my_tasks_are_limited(rep_client, rep):

@@ -25,6 +25,7 @@ PUBLIC = {"login", "set_language"}
 ACTIONS = {
     "crm:lead-mark-lost",
     "crm:lead-reopen",
+    "crm:lead-status",
     "crm:task-complete",
     "crm:task-reopen",
     "crm:opportunity-move",
@@ -69,7 +70,7 @@ def build(name, records):
     if name == "crm:lookup":
         return reverse(name, args=["leads"]) + "?q=a"
     kind = name.split(":")[-1].split("-")[0]
-    if kind in records and not name.endswith(("-list", "-create", "-board")):
+    if kind in records and not name.endswith(("-list", "-create", "-board", "-quick-add")):
         return reverse(name, args=[records[kind].pk])
     return reverse(name)
 

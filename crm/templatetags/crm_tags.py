@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from ..permissions import can_change
+
 register = template.Library()
 
 NO_VALUE = "—"
@@ -146,3 +148,9 @@ def is_checkbox(bound_field) -> bool:
 def bulk_params(form, name) -> str:
     """The bulk actions that use ``name`` (the bar shows that field with them only)."""
     return form.params_of(name)
+
+
+@register.simple_tag(takes_context=True)
+def may_change(context, record) -> bool:
+    """Whether the user may change ``record`` (its quick buttons show only then)."""
+    return can_change(context["request"].user, record)

@@ -5,11 +5,9 @@ from .activities import (
     InteractionDetailView,
     InteractionListView,
     InteractionUpdateView,
-    TaskCompleteView,
     TaskCreateView,
     TaskDetailView,
     TaskListView,
-    TaskReopenView,
     TaskUpdateView,
 )
 from .board import OpportunityMoveView, PipelineBoardView
@@ -32,6 +30,7 @@ from .opportunities import (
     OpportunityListView,
     OpportunityUpdateView,
 )
+from .quick import LeadStatusView, QuickLeadView, TaskCompleteView, TaskReopenView
 
 __all__ = [
     "CampaignCreateView",
@@ -53,6 +52,7 @@ __all__ = [
     "LeadListView",
     "LeadMarkLostView",
     "LeadReopenView",
+    "LeadStatusView",
     "LeadUpdateView",
     "LookupView",
     "OpportunityCreateView",
@@ -61,6 +61,7 @@ __all__ = [
     "OpportunityMoveView",
     "OpportunityUpdateView",
     "PipelineBoardView",
+    "QuickLeadView",
     "TaskCompleteView",
     "TaskCreateView",
     "TaskDetailView",

@@ -1,11 +1,6 @@
 """Interactions and tasks: lists, pages, forms, and completing or reopening a task."""
 
-from django.contrib import messages
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
-from django.views.generic import View
-
-from .. import columns, services
+from .. import columns
 from ..filters import InteractionFilter, TaskFilter
 from ..forms import InteractionForm, TaskForm
 from ..models import Interaction, InteractionKind, Task
@@ -14,7 +9,6 @@ from .base import (
     CRMDetailView,
     CRMListView,
     CRMUpdateView,
-    PostOnlyActionView,
     redirect_to,
 )
 
@@ -134,21 +128,3 @@ class TaskUpdateView(LinkedRecordMixin, CRMUpdateView):
     model = Task
     form_class = TaskForm
     nav = "tasks"
-
-
-class TaskCompleteView(PostOnlyActionView, View):
-    model = Task
-
-    def post(self, request, pk):
-        task = services.task_complete(task=get_object_or_404(Task, pk=pk), by=request.user)
-        messages.success(request, _("Task completed."))
-        return redirect_to(task)
-
-
-class TaskReopenView(PostOnlyActionView, View):
-    model = Task
-
-    def post(self, request, pk):
-        task = services.task_reopen(task=get_object_or_404(Task, pk=pk), by=request.user)
-        messages.success(request, _("Task reopened."))
-        return redirect_to(task)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
 from .. import columns, services
+from ..bulk import SETTABLE_LEAD_STATUSES
 from ..filters import LeadFilter
 from ..forms import ConvertForm, LeadForm, LeadLostForm
 from ..models import Contact, Lead
@@ -47,6 +48,11 @@ class LeadListView(CRMListView):
 
     def get_rows(self):
         return Lead.objects.for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["lead_statuses"] = SETTABLE_LEAD_STATUSES
+        return context
 
 
 class LeadDetailView(CRMDetailView):

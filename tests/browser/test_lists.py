@@ -135,7 +135,7 @@ def test_bulk_change_of_status(rep_page, crm_data, language, width):
     assert_inside(box(submit), {"x": 0, "width": width})
     submit.click()
     expect(page.locator(".alert-success")).to_contain_text(
-        "1 record changed." if language == "en" else "1"
+        "1 record changed." if language == "en" else "تغيّر سجل واحد."
     )
     assert Lead.objects.get(pk=second.pk).status == LeadStatus.CONTACTED
     assert Lead.objects.get(pk=crm_data.lead.pk).status == LeadStatus.NEW
