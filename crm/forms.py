@@ -337,3 +337,19 @@ class QuickLeadForm(CRMForm):
     class Meta(CRMForm.Meta):
         model = Lead
         fields = ("name", "company", "phone", "email", "source")
+
+
+class SavedViewForm(forms.Form):
+    """Save the list as it is shown: a name, shared or not, and whether it opens the list."""
+
+    name = forms.CharField(
+        label=_("Name of the view"),
+        max_length=80,
+        error_messages={"required": _("Give the view a name.")},
+    )
+    shared = forms.BooleanField(
+        label=_("Share with the team"),
+        required=False,
+        help_text=_("Everyone who sees this list can open it; only you can change it."),
+    )
+    default = forms.BooleanField(label=_("Open this list on it"), required=False)

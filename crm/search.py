@@ -87,3 +87,21 @@ def search(queryset, text: str, field: str = "search_text"):
     """``queryset`` narrowed to the rows matching ``text`` (all of it when nothing was typed)."""
     condition = search_filter(text, field, model=queryset.model, using=queryset.db)
     return queryset if condition is None else queryset.filter(condition)
+
+
+def rank(title: str, text: str) -> int:
+    """How well ``title`` (a record's name) matches what was typed: 0 is best.
+
+    0: the whole name; 1: the name starts with it; 2: a word of the name does; 3: the name
+    holds it; 4: only the record's other text does (company, email, notes...).
+    """
+    typed, name = normalize(text), normalize(title)
+    if not typed:
+        return 4
+    if name == typed:
+        return 0
+    if name.startswith(typed):
+        return 1
+    if any(word.startswith(typed) for word in name.split(" ")):
+        return 2
+    return 3 if typed in name else 4

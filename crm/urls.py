@@ -24,6 +24,12 @@ app_name = "crm"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("dashboard", views.DashboardView.as_view(), name="dashboard-alias"),
+    path("search", views.GlobalSearchView.as_view(), name="search"),
+    # Saved views of the lists
+    path("views/save", views.SavedViewCreateView.as_view(), name="saved-view-create"),
+    path("views/default", views.ListDefaultView.as_view(), name="saved-view-default"),
+    path("views/<id:pk>/update", views.SavedViewUpdateView.as_view(), name="saved-view-update"),
+    path("views/<id:pk>/delete", views.SavedViewDeleteView.as_view(), name="saved-view-delete"),
     # Leads
     path("leads", views.LeadListView.as_view(), name="lead-list"),
     path("leads/add", views.LeadCreateView.as_view(), name="lead-create"),

@@ -13,7 +13,7 @@ from crm.factories import (
     TaskFactory,
     UserFactory,
 )
-from crm.models import Lead, Opportunity, Task
+from crm.models import Lead, Opportunity, SavedView, Task
 
 from .helpers import admin_form, inline_prefix
 
@@ -29,6 +29,13 @@ ACTIONS = {
     "crm:task-complete",
     "crm:task-reopen",
     "crm:opportunity-move",
+}
+# Saved views: POST only too; a refusal is said on the list (tests/test_saved_views.py).
+VIEW_ACTIONS = {
+    "crm:saved-view-create",
+    "crm:saved-view-default",
+    "crm:saved-view-update",
+    "crm:saved-view-delete",
 }
 
 
@@ -55,7 +62,9 @@ def world(owner):
     opportunity = OpportunityFactory(owner=owner, contact=contact, lead=lead)
     interaction = InteractionFactory(lead=lead, created_by=owner)
     task = TaskFactory(assigned_to=owner, lead=lead)
+    saved = SavedView.objects.create(owner=owner, list="lead", name="Shared", shared=True)
     return {
+        "saved": saved,
         "lead": lead,
         "contact": contact,
         "opportunity": opportunity,
@@ -70,7 +79,9 @@ def build(name, records):
     if name == "crm:lookup":
         return reverse(name, args=["leads"]) + "?q=a"
     kind = name.split(":")[-1].split("-")[0]
-    if kind in records and not name.endswith(("-list", "-create", "-board", "-quick-add")):
+    if kind in records and not name.endswith(
+        ("-list", "-create", "-board", "-quick-add", "-default")
+    ):
         return reverse(name, args=[records[kind].pk])
     return reverse(name)
 
@@ -94,13 +105,13 @@ def test_url_anonymous_is_sent_to_login(client, name):
     else:
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login"))
-    if name in ACTIONS:
+    if name in ACTIONS | VIEW_ACTIONS:
         assert client.post(url).status_code == 302
 
 
 def expected_for_rep(name, own):
     """What a rep gets on ``name``: own records may change; others' only be seen."""
-    if name in ACTIONS:
+    if name in ACTIONS | VIEW_ACTIONS:
         return 405  # a GET on a change, whoever asks
     if name.endswith(("-update", "-convert")) and not own:
         return 403
@@ -122,7 +133,8 @@ def test_url_rep_gets_exactly_their_rights(rep_client, rep, name, own):
 def test_url_manager_may_do_everything(manager_client, name):
     records = world(UserFactory())
     url = build(name, records)
-    assert manager_client.get(url).status_code == (405 if name in ACTIONS else 200), url
+    expected = 405 if name in ACTIONS | VIEW_ACTIONS else 200
+    assert manager_client.get(url).status_code == expected, url
 
 
 @pytest.mark.parametrize("name", [n for n in ALL_URLS if n.startswith("crm:")])

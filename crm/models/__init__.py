@@ -32,6 +32,7 @@ from .contact import Contact, ContactQuerySet
 from .lead import Lead, LeadQuerySet
 from .pipeline import Opportunity, OpportunityQuerySet, Stage, StageChange, StageQuerySet
 from .preferences import UserPreference
+from .saved_views import ListDefault, SavedView
 
 __all__ = [
     "MONEY",
@@ -63,6 +64,8 @@ __all__ = [
     "TaskStatus",
     "TimeStampedModel",
     "UserPreference",
+    "ListDefault",
+    "SavedView",
     "expected_value",
     "fill_search_text",
     "percent",

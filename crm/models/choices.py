@@ -14,6 +14,17 @@ class LeadStatus(models.TextChoices):
     CONVERTED = "converted", _("Converted")
 
 
+# One colour per lead status (a Bootstrap colour), for its badge (crm.css: .badge-status-*)
+# and its slice of the dashboard's chart alike.
+LEAD_STATUS_COLOURS = {
+    LeadStatus.NEW: "primary",
+    LeadStatus.CONTACTED: "info",
+    LeadStatus.QUALIFIED: "success",
+    LeadStatus.LOST: "secondary",
+    LeadStatus.CONVERTED: "dark",
+}
+
+
 class LeadSource(models.TextChoices):
     WEBSITE = "website", _("Website")
     REFERRAL = "referral", _("Referral")

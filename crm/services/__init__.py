@@ -44,6 +44,12 @@ from .records import (
     contact_delete,
     contact_update,
 )
+from .saved_views import (
+    list_default_set,
+    saved_view_create,
+    saved_view_delete,
+    saved_view_update,
+)
 
 SERVICES = {
     Lead: RecordServices(lead_create, lead_update, lead_delete, "lead"),
@@ -86,10 +92,14 @@ __all__ = [
     "lead_mark_lost",
     "lead_reopen",
     "lead_update",
+    "list_default_set",
     "opportunity_create",
     "opportunity_delete",
     "opportunity_move_stage",
     "opportunity_update",
+    "saved_view_create",
+    "saved_view_delete",
+    "saved_view_update",
     "task_complete",
     "task_create",
     "task_delete",

@@ -31,8 +31,20 @@ from .opportunities import (
     OpportunityUpdateView,
 )
 from .quick import LeadStatusView, QuickLeadView, TaskCompleteView, TaskReopenView
+from .saved_views import (
+    ListDefaultView,
+    SavedViewCreateView,
+    SavedViewDeleteView,
+    SavedViewUpdateView,
+)
+from .search import GlobalSearchView
 
 __all__ = [
+    "GlobalSearchView",
+    "ListDefaultView",
+    "SavedViewCreateView",
+    "SavedViewDeleteView",
+    "SavedViewUpdateView",
     "CampaignCreateView",
     "CampaignDetailView",
     "CampaignListView",

@@ -16,9 +16,11 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 
 from .. import bulk, exports, services
+from ..forms import SavedViewForm
 from ..history import record_history
+from ..models import SavedView
 from ..models.base import Product
-from ..permissions import can_change
+from ..permissions import can_change, is_manager
 from ..services.base import NOT_ALLOWED, StaleEdit
 
 PAGE_SIZE = 25
@@ -175,6 +177,8 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
     strict = False  # an invalid filter value is reported next to the filter, the rest still apply
     list_title = None
     columns: tuple = ()
+    saved_views: list = []
+    current_view = None
 
     def get_rows(self):
         """The list's rows before filters and sorting, with what the columns need."""
@@ -184,6 +188,9 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
         return self.get_rows().order_by(*self.get_ordering())
 
     def get(self, request, *args, **kwargs):
+        opened = self.open_saved_view(request)
+        if opened is not None:
+            return opened
         kind = request.GET.get("export")
         if kind in exports.FORMATS:
             rows = self.get_filterset(self.get_filterset_class()).qs
@@ -195,6 +202,42 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
                 title=str(self.get_list_title()),
             )
         return super().get(request, *args, **kwargs)
+
+    def open_saved_view(self, request) -> HttpResponseRedirect | None:
+        """Apply ``?view=<id>``, the saved view the user chose (``view=0``: none).
+
+        The view's filters and sort are the base; what the URL itself says wins, and a
+        submitted filter form (``f``) says everything. A bare list opens on the user's default
+        view (a redirect, so the address says which). One query, whatever the number of views.
+        """
+        key = self.model._meta.model_name
+        self.saved_views = list(SavedView.objects.for_list(request.user, key))
+        self.current_view = None
+        chosen = request.GET.get("view")
+        if chosen is None:
+            if any(name not in ("page",) for name in request.GET):
+                return None
+            default = next((view for view in self.saved_views if view.is_default), None)
+            if default is not None:
+                return HttpResponseRedirect(f"?view={default.pk}")
+            return None
+        if chosen == "0":
+            return None
+        view = next((view for view in self.saved_views if str(view.pk) == chosen), None)
+        if view is None:
+            messages.warning(request, _("That saved view is gone, or not shared with you."))
+            query = request.GET.copy()
+            query.pop("view")
+            request.GET = query
+            return None
+        self.current_view = view
+        if "f" not in request.GET:
+            merged = QueryDict(view.query, mutable=True)
+            for name in request.GET:
+                merged.setlist(name, request.GET.getlist(name))
+            merged._mutable = False
+            request.GET = merged
+        return None
 
     def export_name(self) -> str:
         return self.model._meta.model_name + "s"
@@ -265,12 +308,31 @@ class CRMListView(ModelPermissionMixin, NavMixin, SortMixin, FilterView):
         for name in ("page", "export"):
             query.pop(name, None)
         context["list_query"] = query.urlencode()
+        context.update(self.saved_view_context())
         if bulk.actions_for(self.model, self.request.user):
             context["bulk_form"] = bulk.BulkForm(model=self.model, user=self.request.user)
             context["bulk_limit"] = bulk.BULK_LIMIT
             paginator = context.get("paginator")
             context["bulk_limit_exceeded"] = bool(paginator) and paginator.count > bulk.BULK_LIMIT
         return context
+
+    def saved_view_context(self) -> dict:
+        current = self.current_view
+        try:
+            shown = services.saved_views.clean_query(self.request.GET)
+        except ValidationError:
+            shown = ""
+        return {
+            "saved_list": self.model._meta.model_name,
+            "saved_views": self.saved_views,
+            "current_view": current,
+            "view_id": current.pk if current else "",
+            "shown_query": shown,
+            "view_changed": current is not None and shown != current.query,
+            "has_default_view": any(view.is_default for view in self.saved_views),
+            "view_form": SavedViewForm(prefix="saved"),
+            "may_delete_shared": is_manager(self.request.user, self.model),
+        }
 
     def paginate_queryset(self, queryset, page_size):
         # A page number that is not a number, or past the end, shows the nearest page (no 404).

@@ -23,6 +23,8 @@ from ..models import (
     Opportunity,
     Task,
 )
+from ..models.choices import LEAD_STATUS_COLOURS
+from ..templatetags.crm_tags import currency_symbol
 from .base import ModelPermissionMixin, NavMixin
 
 LIST_SIZE = 10  # rows in "my pending tasks" and "active opportunities"
@@ -180,11 +182,13 @@ class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
     def chart_data(self, *, leads, pipeline, won, campaigns) -> dict:
         """What dashboard.js draws; labels translated here, amounts as exact decimal strings."""
         open_stages = [row for row in pipeline["stages"] if not row["stage"].is_closed]
+        money_axis = _("Amount (%(currency)s)") % {"currency": currency_symbol()}
         return {
             "leadsByStatus": {
                 "label": _("Leads"),
                 "labels": [str(status.label) for status, _n in leads["by_status"]],
                 "values": [n for _status, n in leads["by_status"]],
+                "colours": [LEAD_STATUS_COLOURS[status] for status, _n in leads["by_status"]],
             },
             "leadsBySource": {
                 "label": _("Leads"),
@@ -192,6 +196,7 @@ class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
                 "values": [n for _source, n in leads["by_source"]],
             },
             "pipelineByStage": {
+                "axes": {"category": _("Stage"), "value": money_axis},
                 "labels": [row["stage"].display_name for row in open_stages],
                 "series": [
                     {"label": _("Amount"), "values": [row["amount"] for row in open_stages]},
@@ -202,11 +207,13 @@ class DashboardView(ModelPermissionMixin, NavMixin, TemplateView):
                 ],
             },
             "wonByMonth": {
+                "axes": {"category": _("Month"), "value": money_axis},
                 "label": _("Won revenue"),
                 "labels": [date_format(row["month"], "M Y") for row in won],
                 "values": [row["amount"] for row in won],
             },
             "campaignRoi": {
+                "axes": {"category": _("Campaign"), "value": _("Return on investment (%)")},
                 "label": _("ROI (%)"),
                 "labels": [campaign.name for campaign in campaigns],
                 "values": [campaign.roi for campaign in campaigns],

@@ -59,7 +59,14 @@
       data: {
         labels: chart.labels,
         datasets: [
-          { label: chart.label, data: numbers(chart.values), backgroundColor: palette },
+          {
+            label: chart.label,
+            data: numbers(chart.values),
+            // A status keeps its badge's colour (the server names it), else the palette's.
+            backgroundColor: chart.colours
+              ? chart.colours.map(function (name) { return cssColor(name, "#6c757d"); })
+              : palette,
+          },
         ],
       },
       options: Object.assign(baseOptions(), { cutout: "55%" }),
@@ -77,6 +84,13 @@
       options.indexAxis = "y";
       options.scales = { x: { reverse: rtl, beginAtZero: true }, y: { position: side } };
       options.plugins.legend.display = false;
+    }
+    // Every axis says what it counts, and in which unit.
+    if (chart.axes) {
+      const value = horizontal ? options.scales.x : options.scales.y;
+      const category = horizontal ? options.scales.y : options.scales.x;
+      value.title = { display: true, text: chart.axes.value };
+      category.title = { display: true, text: chart.axes.category };
     }
     if (series.length === 1 && !horizontal) {
       options.plugins.legend.display = false;

@@ -56,7 +56,7 @@ def test_login_form_logs_rep_in(page, crm_data, live_server):
     page.fill("#id_password", crm_data.password)
     page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
     expect(page).to_have_url(f"{live_server.url}/crm/")
-    expect(page.locator("nav .navbar-text")).to_have_text("Rania Saleh")
+    expect(page.locator("#user-menu-button")).to_contain_text("Rania Saleh")
 
 
 def test_lead_add_shows_errors_then_saves(rep_page, crm_data):

@@ -8,39 +8,12 @@ from playwright.sync_api import expect
 from crm.factories import LeadFactory
 from crm.models import Lead, LeadStatus
 
+from .helpers import LANGUAGES, SLACK, WIDTHS, assert_inside, box
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-WIDTHS = pytest.mark.parametrize("width", [1366, 390])
-LANGUAGES = pytest.mark.parametrize("language", ["en", "ar"])
-SLACK = 1
-
-
-@pytest.fixture
-def rep_page(page, crm_data, language, width):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", crm_data.rep.username)
-    page.fill("#id_password", crm_data.password)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url("**/crm/")
-    if language == "ar":
-        page.select_option("#language-select", "ar")
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.set_viewport_size({"width": width, "height": 900})
-    return page
-
-
-def box(locator):
-    found = locator.bounding_box()
-    assert found, "not drawn"
-    return found
-
-
-def assert_inside(inner, outer):
-    assert inner["x"] >= outer["x"] - SLACK
-    assert inner["x"] + inner["width"] <= outer["x"] + outer["width"] + SLACK
 
 
 def assert_date_fits(page, name):

@@ -8,27 +8,12 @@ from playwright.sync_api import expect
 
 from crm.models import Lead, LeadStatus, Task, TaskStatus
 
+from .helpers import LANGUAGES, WIDTHS
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-WIDTHS = pytest.mark.parametrize("width", [1366, 390])
-LANGUAGES = pytest.mark.parametrize("language", ["en", "ar"])
-
-
-@pytest.fixture
-def rep_page(page, crm_data, language, width):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", crm_data.rep.username)
-    page.fill("#id_password", crm_data.password)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url("**/crm/")
-    if language == "ar":
-        page.select_option("#language-select", "ar")
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.set_viewport_size({"width": width, "height": 800})
-    return page
 
 
 def overlaps(a, b) -> bool:
