@@ -26,6 +26,9 @@ from django.test.utils import CaptureQueriesContext
 
 from .pages import Page
 
+# Each admin changelist may take at most 1.5 times the floor's median, each reps' list 1.0 times.
+FLOOR_LIMITS = {"admin": 1.5, "list": 1.0}
+
 
 @dataclass
 class Result:
@@ -36,11 +39,22 @@ class Result:
     queries: int | None = None
     status: int | None = None
     error: str = ""
-    ratio: float | None = None
+    ratio: float | None = None  # a list's median over its record's admin changelist's
+    floor_ratio: float | None = None  # the median over the floor's (lists and admin pages)
 
     @property
     def ok(self) -> bool:
         return self.status == 200 and not self.error
+
+    @property
+    def floor_limit(self) -> float | None:
+        """The most this page may take, in floors: 1.5 for the admin, 1.0 for a rep's list."""
+        return FLOOR_LIMITS.get(self.page.kind)
+
+    @property
+    def over_floor(self) -> bool:
+        limit = self.floor_limit
+        return limit is not None and self.floor_ratio is not None and self.floor_ratio > limit
 
     @property
     def median_ms(self) -> float | None:
@@ -61,6 +75,9 @@ class Result:
             "p95_ms": self.p95_ms,
             "queries": self.queries,
             "ratio": self.ratio,
+            "floor_ratio": self.floor_ratio,
+            "floor_limit": self.floor_limit,
+            "over_floor": self.over_floor,
             "status": self.status,
             "error": self.error,
         }
@@ -138,12 +155,24 @@ def time_pages(
     return results
 
 
+def ratio(result: Result, reference: Result) -> float:
+    return round(statistics.median(result.seconds) / statistics.median(reference.seconds), 2)
+
+
 def add_ratios(results: list[Result]) -> None:
-    """Each list row against the admin changelist of the same record, same kind of request.
+    """Each list row against the admin changelist of the same record, same kind of request;
+    each list and admin row against the floor.
 
     A search is compared with the admin's search for the same words; every other variant
-    (deep pages, filters, sorting) with the admin's first page.
+    (deep pages, filters, sorting) with the admin's first page. The floor is a plain admin's
+    first page: every list and admin row, searches included, is compared with it.
     """
+    timed = [result for result in results if result.ok and result.seconds]
+    floor = next((result for result in timed if result.page.kind == "floor"), None)
+    if floor:
+        for result in timed:
+            if result.page.kind in FLOOR_LIMITS:
+                result.floor_ratio = ratio(result, floor)
     admin = {
         (result.page.record, result.page.search): result
         for result in results
@@ -155,9 +184,7 @@ def add_ratios(results: list[Result]) -> None:
         search = result.page.search if result.page.variant == "search" else ""
         reference = admin.get((result.page.record, search))
         if reference:
-            result.ratio = round(
-                statistics.median(result.seconds) / statistics.median(reference.seconds), 2
-            )
+            result.ratio = ratio(result, reference)
 
 
 def load_average() -> float | None:
