@@ -1,5 +1,6 @@
 """The benchmark's floor: a plain admin changelist every list and admin page is measured against."""
 
+from contextlib import nullcontext
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from benchmarks import floor, report
 from benchmarks.pages import FLOOR_NAME, Page
 from benchmarks.runner import BENCH_URLCONF, keep_only
-from benchmarks.timing import Result, add_ratios
+from benchmarks.timing import Result, add_ratios, time_pages
 from crm.models import Lead
 
 
@@ -137,3 +138,30 @@ def test_bench_floor_changelist_answers_only_under_the_bench_urls(manager_client
         index = manager_client.get(reverse("admin:index")).content.decode()
         assert floor.FLOOR_PREFIX not in index
     assert manager_client.get(url).status_code == 404
+
+
+@pytest.mark.django_db  # the queries are counted on the connection
+def test_bench_floor_timed_between_the_admin_requests(monkeypatch):
+    asked = []
+
+    def answer(client, url):
+        asked.append(url)
+        return 200, ""
+
+    monkeypatch.setattr("benchmarks.timing.request_once", answer)
+    monkeypatch.setattr("benchmarks.timing.logged_in", lambda user: nullcontext(object()))
+    pages = [
+        Page("lead-list", "/list/", "list", "lead"),
+        Page(FLOOR_NAME, "/floor/", "floor", "lead", as_admin=True),
+        Page("admin:crm_lead_changelist", "/admin/", "admin", "lead", as_admin=True),
+    ]
+
+    results = time_pages(pages, user=None, admin_user=None, repeat=3, warmup=1)
+
+    # After its warm-up, each timed admin request is followed by one of the floor's.
+    admin_part = asked[asked.index("/admin/") :]
+    assert admin_part == ["/admin/", *["/admin/", "/floor/"] * 3, "/admin/"]
+    floor, admin_result = results[1], results[2]
+    assert len(floor.seconds) == 6
+    assert len(admin_result.seconds) == 3
+    assert results[0].floor_ratio is not None
