@@ -71,16 +71,19 @@ def isolated_column(model, name: str, direction: str, description=None):
     except FieldDoesNotExist:
         field = None
 
+    plain_field = field is not None and not field.is_relation
+
     @admin.display(description=description or field.verbose_name, ordering=name)
     def column(model_admin, obj):
         value = getattr(obj, name)
-        empty = model_admin.get_empty_value_display()
         if value is None or value == "":
-            return display_for_value(value, empty)
-        if field is not None and not field.is_relation:
-            shown = display_for_field(value, field, empty)
-        else:
-            shown = display_for_value(value, empty)
+            return display_for_value(value, model_admin.get_empty_value_display())
+        if isinstance(value, str):
+            shown = value
+        elif plain_field:  # a number or a date, formatted as the admin formats its fields
+            shown = display_for_field(value, field, "")
+        else:  # an annotation, or a linked record's name
+            shown = display_for_value(value, "")
         return format_html('<bdi dir="{}">{}</bdi>', direction, shown)
 
     return column
