@@ -18,9 +18,12 @@ PHONE = "+966539566621"
 
 
 @pytest.fixture
-def arabic_manager_client(manager_client, manager):
+def arabic_manager_client(client, manager):
+    # Before logging in: the language saved is read into the session when it starts.
     UserPreference.objects.remember_language(user=manager, language="ar")
-    return manager_client
+    client.force_login(manager)
+    assert 'lang="ar"' in client.get(reverse("admin:index")).content.decode()
+    return client
 
 
 def cell(html: str, column: str) -> str:
