@@ -97,3 +97,29 @@ def test_admin_changelist_counts_its_rows_once(manager_client):
     assert response.status_code == 200
     counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
     assert len(counts) == 1, counts
+
+
+@pytest.mark.parametrize(
+    ("model", "ordering", "order_by"),
+    [
+        ("lead", "", ("-created_at", "-id")),
+        ("opportunity", "o=7", ("expected_value", "-pk")),  # an annotation
+        ("opportunity", "o=-2", ("-contact__name", "-contact__id", "-pk")),  # a linked record
+    ],
+)
+def test_admin_changelist_pages_read_by_keys_show_the_right_rows(
+    manager_client, monkeypatch, model, ordering, order_by
+):
+    make_rows(5)
+    model_admin = next(ma for ma in CRM_ADMINS if ma.opts.model_name == model)
+    monkeypatch.setattr(model_admin, "list_per_page", 2)
+    expected_rows = model_admin.get_queryset(None).order_by(*order_by)
+    url = reverse(f"admin:crm_{model}_changelist")
+
+    pages = [
+        list(manager_client.get(f"{url}?{ordering}&p={number}").context["cl"].result_list)
+        for number in (1, 2, 3)
+    ]
+
+    assert [row.pk for page in pages for row in page] == [row.pk for row in expected_rows]
+    assert [len(page) for page in pages] == [2, 2, 1]
