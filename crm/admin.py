@@ -66,6 +66,7 @@ def isolated_column(model, name: str, direction: str, description=None):
     ``ltr`` for phones, emails and amounts, whose signs and digits the Arabic page would
     otherwise reorder; ``auto`` for free text and names, each in the direction of its own words.
     Sorted by the column itself; ``name`` may be an annotation (give ``description`` then).
+    Text is shown as stored, so not for fields with choices (their labels would be lost).
     """
     try:
         field = model._meta.get_field(name)
@@ -91,10 +92,12 @@ def isolated_column(model, name: str, direction: str, description=None):
 
 
 def ltr(model, name: str, description=None):
+    """A column of phones, emails or amounts, isolated left to right."""
     return isolated_column(model, name, "ltr", description)
 
 
 def auto(model, name: str, description=None):
+    """A column of free text or names, isolated in the direction of its own words."""
     return isolated_column(model, name, "auto", description)
 
 
