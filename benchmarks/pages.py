@@ -2,7 +2,9 @@
 
 Each list is paged, searched, filtered and sorted as its own view allows (read from the view, so a
 new filter or sortable column is timed without touching this), and each detail page shows a record
-with much on it. The admin changelists of the same records are timed too, to compare with.
+with much on it. The admin changelists of the same records are timed too, to compare with, and
+the floor (``benchmarks.floor``): a plain admin changelist of leads that every admin changelist and
+every list is measured against.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from django.utils import timezone
 
 from crm.models import Campaign, Contact, Interaction, Lead, Opportunity, Task
 
+from .floor import FLOOR_CHANGELIST
+
 # The records with a list page, a detail page and an admin changelist, in the menu's order.
 RECORDS = ("lead", "contact", "opportunity", "interaction", "task", "campaign")
 DETAIL_MODELS = {
@@ -35,6 +39,9 @@ DETAIL_MODELS = {
     "task": Task,
     "campaign": Campaign,
 }
+FLOOR_NAME = "admin floor: plain ModelAdmin of leads"
+# Records with an admin changelist but no list of the reps' own: timed on page 1 only.
+ADMIN_ONLY = ("stage", "stagechange")
 ARABIC_SEARCH = "احمد"  # finds "أحمد" too: the search folds the alef forms
 SEARCH_PARAM = "q"
 SORT_PARAM = "ordering"
@@ -50,7 +57,7 @@ class Page:
 
     name: str
     url: str
-    kind: str
+    kind: str  # list, detail, board, dashboard, convert, admin, floor
     record: str = ""
     variant: str = ""  # page1, middle, last, search, filter, sort (lists and admin)
     search: str = ""  # the words searched, for search variants
@@ -240,7 +247,10 @@ def list_pages(record: str, *, user, word: str, skipped: list[str]) -> list[Page
 
 
 def plan_pages(user) -> Plan:
-    """Every page a rep touches, then the admin changelists of the same records."""
+    """Every page a rep touches, then the floor and the admin changelists of the same records.
+
+    The floor's URL exists only under ``benchmarks.urls`` (the runner's ROOT_URLCONF).
+    """
     words = {record: common_word(list_view(record).model) for record in RECORDS}
     skipped: list[str] = []
     pages = [
@@ -275,6 +285,9 @@ def plan_pages(user) -> Plan:
         Page(f"lead-convert #{pk}", url_with("crm:lead-convert", pk=pk), "convert", "lead")
     )
 
+    pages.append(
+        Page(FLOOR_NAME, url_with(FLOOR_CHANGELIST), "floor", "lead", "page1", as_admin=True)
+    )
     for record in RECORDS:
         base = f"admin:crm_{record}_changelist"
         pages.append(Page(base, url_with(base), "admin", record, "page1", as_admin=True))
@@ -290,4 +303,7 @@ def plan_pages(user) -> Plan:
                     as_admin=True,
                 )
             )
+    for record in ADMIN_ONLY:
+        base = f"admin:crm_{record}_changelist"
+        pages.append(Page(base, url_with(base), "admin", record, "page1", as_admin=True))
     return Plan(pages, words, records, skipped)

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from .pages import ARABIC_SEARCH
-from .timing import Result
+from .timing import FLOOR_LIMITS, Result
 
 if TYPE_CHECKING:
     from .runner import Run
@@ -18,8 +18,10 @@ KINDS = {
     "board": "Pipeline board (rep)",
     "dashboard": "Dashboard (rep)",
     "convert": "Lead conversion (rep)",
+    "floor": "The floor: a plain admin changelist of leads (manager)",
     "admin": "Admin changelists (manager)",
 }
+SLOW = "SLOW"  # marks a page over its limit in floors
 
 
 def number(value, digits: int = 1) -> str:
@@ -31,7 +33,7 @@ def table(results: list[Result]) -> list[str]:
     width = min(max((len(result.page.name) for result in results), default=10), 72)
     header = (
         f"{'page':<{width}}  {'median ms':>9}  {'p95 ms':>8}  {'queries':>7}  "
-        f"{'× admin':>7}  status"
+        f"{'× admin':>7}  {'× floor':>7}  status"
     )
     lines = []
     for kind, title in KINDS.items():
@@ -43,9 +45,40 @@ def table(results: list[Result]) -> list[str]:
             lines.append(
                 f"{result.page.name[:width]:<{width}}  {number(result.median_ms):>9}  "
                 f"{number(result.p95_ms):>8}  {number(result.queries, 0):>7}  "
-                f"{number(result.ratio, 2):>7}  {result.status or '—'}"
+                f"{number(result.ratio, 2):>7}  {number(result.floor_ratio, 2):>7}  "
+                f"{result.status or '—'}"
+                + (f"  {SLOW} (over {result.floor_limit}× the floor)" if result.over_floor else "")
                 + (f"  {result.error[:80]}" if result.error else "")
             )
+    return lines
+
+
+def floor_lines(results: list[Result]) -> list[str]:
+    """The floor's median, each admin changelist against it, and every page over its limit."""
+    floor = next((result for result in results if result.page.kind == "floor"), None)
+    if floor is None or floor.median_ms is None:
+        return []
+    lines = [
+        "",
+        f"Against the floor ({number(floor.median_ms)} ms median; limits: admin "
+        f"{FLOOR_LIMITS['admin']}×, reps' lists {FLOOR_LIMITS['list']}×):",
+    ]
+    admin = [result for result in results if result.page.kind == "admin" and result.median_ms]
+    width = max((len(result.page.name) for result in admin), default=10)
+    for result in admin:
+        lines.append(
+            f"  {result.page.name:<{width}}  {number(result.median_ms):>8} ms  "
+            f"{number(result.floor_ratio, 2):>5}×" + (f"  {SLOW}" if result.over_floor else "")
+        )
+    lists = [result for result in results if result.page.kind == "list"]
+    if lists:
+        worst = max(lists, key=lambda result: result.floor_ratio or 0)
+        lines.append(f"  reps' lists: worst {number(worst.floor_ratio, 2)}× ({worst.page.name})")
+    slow = [result for result in results if result.over_floor]
+    if slow:
+        lines.append(f"  {len(slow)} page(s) over the limit: {SLOW} in the tables")
+    else:
+        lines.append("  every admin changelist and every reps' list is within its limit")
     return lines
 
 
@@ -100,6 +133,7 @@ def text(run: Run) -> str:
     if plan.skipped_filters:
         lines.append("Filters not timed (unknown kind): " + ", ".join(plan.skipped_filters))
     lines += table(run.results)
+    lines += floor_lines(run.results)
     if run.load:
         lines += load_lines(run.load)
     if run.failed:

@@ -26,6 +26,9 @@ from django.test.utils import CaptureQueriesContext
 
 from .pages import Page
 
+# Each admin changelist may take at most 1.5 times the floor's median, each reps' list 1.0 times.
+FLOOR_LIMITS = {"admin": 1.5, "list": 1.0}
+
 
 @dataclass
 class Result:
@@ -36,11 +39,22 @@ class Result:
     queries: int | None = None
     status: int | None = None
     error: str = ""
-    ratio: float | None = None
+    ratio: float | None = None  # a list's median over its record's admin changelist's
+    floor_ratio: float | None = None  # the median over the floor's (lists and admin pages)
 
     @property
     def ok(self) -> bool:
         return self.status == 200 and not self.error
+
+    @property
+    def floor_limit(self) -> float | None:
+        """The most this page may take, in floors: 1.5 for the admin, 1.0 for a rep's list."""
+        return FLOOR_LIMITS.get(self.page.kind)
+
+    @property
+    def over_floor(self) -> bool:
+        limit = self.floor_limit
+        return limit is not None and self.floor_ratio is not None and self.floor_ratio > limit
 
     @property
     def median_ms(self) -> float | None:
@@ -61,6 +75,9 @@ class Result:
             "p95_ms": self.p95_ms,
             "queries": self.queries,
             "ratio": self.ratio,
+            "floor_ratio": self.floor_ratio,
+            "floor_limit": self.floor_limit,
+            "over_floor": self.over_floor,
             "status": self.status,
             "error": self.error,
         }
@@ -94,8 +111,21 @@ def request_once(client: Client, url: str) -> tuple[int, str]:
     return response.status_code, response.get("Location", "")
 
 
-def time_page(client: Client, page: Page, *, repeat: int, warmup: int) -> Result:
-    """Warm up, time ``repeat`` requests, then count the queries of one more."""
+def timed_request(client: Client, result: Result) -> None:
+    """One timed GET of ``result``'s page, its time and status kept in ``result``."""
+    started = time.perf_counter()
+    result.status, result.error = request_once(client, result.page.url)
+    result.seconds.append(time.perf_counter() - started)
+
+
+def time_page(
+    client: Client, page: Page, *, repeat: int, warmup: int, floor: Result | None = None
+) -> Result:
+    """Warm up, time ``repeat`` requests, then count the queries of one more.
+
+    With ``floor`` (the floor's result, on the same client), each timed request is followed by
+    one of the floor's, so the two are timed through the same moments of a busy machine.
+    """
     result = Result(page)
     for _ in range(warmup):
         result.status, result.error = request_once(client, page.url)
@@ -104,11 +134,11 @@ def time_page(client: Client, page: Page, *, repeat: int, warmup: int) -> Result
     for _ in range(repeat):
         if page.uncached:
             cache.clear()
-        started = time.perf_counter()
-        result.status, result.error = request_once(client, page.url)
-        result.seconds.append(time.perf_counter() - started)
+        timed_request(client, result)
         if not result.ok:
             return result
+        if floor is not None and floor.ok:
+            timed_request(client, floor)
     if page.uncached:
         cache.clear()
     with CaptureQueriesContext(connection) as queries:
@@ -126,24 +156,44 @@ def time_pages(
     warmup: int,
     progress: Callable[[int, int, Result], None] = lambda done, total, result: None,
 ) -> list[Result]:
-    """Time every page, as the rep or, for the admin, as the manager."""
+    """Time every page, as the rep or, for the admin, as the manager.
+
+    The floor is timed on its own, then once more after each request of every admin changelist
+    timed after it: its median is taken over all of them.
+    """
     results = []
+    floor = None
     with logged_in(user) as rep_client, logged_in(admin_user) as admin_client:
         for number, page in enumerate(pages, start=1):
             client = admin_client if page.as_admin else rep_client
-            result = time_page(client, page, repeat=repeat, warmup=warmup)
+            alongside = floor if page.kind == "admin" else None
+            result = time_page(client, page, repeat=repeat, warmup=warmup, floor=alongside)
+            if page.kind == "floor":
+                floor = result
             results.append(result)
             progress(number, len(pages), result)
     add_ratios(results)
     return results
 
 
+def ratio(result: Result, reference: Result) -> float:
+    return round(statistics.median(result.seconds) / statistics.median(reference.seconds), 2)
+
+
 def add_ratios(results: list[Result]) -> None:
-    """Each list row against the admin changelist of the same record, same kind of request.
+    """Each list row against the admin changelist of the same record, same kind of request;
+    each list and admin row against the floor.
 
     A search is compared with the admin's search for the same words; every other variant
-    (deep pages, filters, sorting) with the admin's first page.
+    (deep pages, filters, sorting) with the admin's first page. The floor is a plain admin's
+    first page: every list and admin row, searches included, is compared with it.
     """
+    timed = [result for result in results if result.ok and result.seconds]
+    floor = next((result for result in timed if result.page.kind == "floor"), None)
+    if floor:
+        for result in timed:
+            if result.page.kind in FLOOR_LIMITS:
+                result.floor_ratio = ratio(result, floor)
     admin = {
         (result.page.record, result.page.search): result
         for result in results
@@ -155,9 +205,7 @@ def add_ratios(results: list[Result]) -> None:
         search = result.page.search if result.page.variant == "search" else ""
         reference = admin.get((result.page.record, search))
         if reference:
-            result.ratio = round(
-                statistics.median(result.seconds) / statistics.median(reference.seconds), 2
-            )
+            result.ratio = ratio(result, reference)
 
 
 def load_average() -> float | None:

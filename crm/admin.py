@@ -1,16 +1,24 @@
 """The managers' admin: every record, made for daily use.
 
 Computed columns (expected value, campaign metrics, overdue) come from queryset annotations, so a
-changelist runs the same few queries however many rows it shows. Writes that carry a rule (stage
+changelist runs the same few queries however many rows it shows. Dates are filtered by fixed ranges
+(today, the past 7 days, this month, this year) rather than a date hierarchy, whose DISTINCT over
+every row cost more than the rest of the page at 100,000 leads. Writes that carry a rule (stage
 moves, conversion, completing tasks) go through the services and model methods.
+
+In Arabic, phones, emails and amounts are shown left-to-right isolated (``+966…`` never reads
+``…966+``) and free text in its own direction: see ``isolated_column``.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.contrib.admin.utils import display_for_field, display_for_value
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
@@ -48,6 +56,60 @@ admin.site.index_title = _("Sales team management")
 admin.site.empty_value_display = "—"
 
 AUDIT_FIELDS = ("created_by", "created_at", "updated_at")
+# Form fields typed left to right whatever the language: a phone, an email, an amount.
+LTR_FIELD_NAMES = ("phone", "email")
+
+
+def isolated_column(model, name: str, direction: str, description=None):
+    """A changelist column (or read-only field) showing ``name`` isolated in a ``<bdi>``.
+
+    ``ltr`` for phones, emails and amounts, whose signs and digits the Arabic page would
+    otherwise reorder; ``auto`` for free text and names, each in the direction of its own words.
+    Sorted by the column itself; ``name`` may be an annotation (give ``description`` then).
+    Text is shown as stored, so not for fields with choices (their labels would be lost).
+    """
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+
+    plain_field = field is not None and not field.is_relation
+
+    @admin.display(description=description or field.verbose_name, ordering=name)
+    def column(model_admin, obj):
+        value = getattr(obj, name)
+        if value is None or value == "":
+            return display_for_value(value, model_admin.get_empty_value_display())
+        if isinstance(value, str):
+            shown = value
+        elif plain_field:  # a number or a date, formatted as the admin formats its fields
+            shown = display_for_field(value, field, "")
+        else:  # an annotation, or a linked record's name
+            shown = display_for_value(value, "")
+        return format_html('<bdi dir="{}">{}</bdi>', direction, shown)
+
+    return column
+
+
+def ltr(model, name: str, description=None):
+    """A column of phones, emails or amounts, isolated left to right."""
+    return isolated_column(model, name, "ltr", description)
+
+
+def auto(model, name: str, description=None):
+    """A column of free text or names, isolated in the direction of its own words."""
+    return isolated_column(model, name, "auto", description)
+
+
+class LeftToRightInputs:
+    """Phone, email and money inputs typed left to right, in Arabic too."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        typed_ltr = db_field.name in LTR_FIELD_NAMES or isinstance(db_field, models.DecimalField)
+        if formfield is not None and typed_ltr:
+            formfield.widget.attrs["dir"] = "ltr"
+        return formfield
 
 
 def stars(rating) -> str:
@@ -76,7 +138,33 @@ def apply_each(request, records, write) -> tuple[int, list[str]]:
     return done, skipped
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class KeysFirstPaginator(Paginator):
+    """A changelist page read by its keys first (a deferred join), as the reps' lists read theirs.
+
+    The filters, the search and the sort pick the page's ids from narrow index entries; its
+    columns, joins and annotations are then read for those rows alone, from ``shown`` (the
+    changelist's queryset before its filters), so the search is not tested a second time.
+    Sorting 25,000 interactions that match a common word with all their columns took 116 ms;
+    their ids alone, 45.
+    """
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, shown):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.shown = shown
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        keys = rows.values("pk")[bottom:top]
+        page_rows = self.shown.filter(pk__in=keys).order_by(*rows.query.order_by)
+        return self._get_page(page_rows, number, self)
+
+
+class AuditedAdmin(LeftToRightInputs, SimpleHistoryAdmin):
     """Every write goes through the record's service (``crm.services``): its rights, rules and
     history, the same as in the reps' pages. Its "History" page lists every change with who
     made it and what it changed; a revert is an edit of the record as it is now.
@@ -86,6 +174,8 @@ class AuditedAdmin(SimpleHistoryAdmin):
     """
 
     readonly_fields = AUDIT_FIELDS
+    # A filtered page counts its rows once, not the whole table a second time.
+    show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
         # The same record rights as the reps' pages: staff who are reps change only their own.
@@ -99,6 +189,12 @@ class AuditedAdmin(SimpleHistoryAdmin):
             if obj is None:
                 return False
         return self.has_change_permission(request, obj)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        shown = self.get_queryset(request)
+        if isinstance(self.list_select_related, list | tuple) and self.list_select_related:
+            shown = shown.select_related(*self.list_select_related)
+        return KeysFirstPaginator(queryset, per_page, orphans, allow_empty_first_page, shown=shown)
 
     def get_search_results(self, request, queryset, search_term):
         if not issubclass(self.model, SearchableModel):
@@ -243,10 +339,12 @@ class TaskInline(admin.TabularInline):
 class StageChangeInline(admin.TabularInline):
     model = StageChange
     fk_name = "opportunity"
-    fields = ("changed_at", "from_stage", "to_stage", "amount", "probability", "changed_by")
+    fields = ("changed_at", "from_stage", "to_stage", "amount_ltr", "probability", "changed_by")
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    amount_ltr = ltr(StageChange, "amount")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -262,13 +360,13 @@ class StageChangeInline(admin.TabularInline):
 class CampaignAdmin(AuditedAdmin, ImportExportAdmin):
     resource_classes = [resources.CampaignResource]
     list_display = (
-        "name",
+        "name_auto",
         "kind",
         "status",
         "start_date",
         "end_date",
-        "budget",
-        "actual_cost",
+        "budget_ltr",
+        "actual_cost_ltr",
         "over_budget",
         "leads_count",
         "converted_count",
@@ -281,8 +379,16 @@ class CampaignAdmin(AuditedAdmin, ImportExportAdmin):
     list_filter = ("kind", "status", "start_date", "owner")
     search_fields = ("name", "description")
     autocomplete_fields = ("owner",)
-    date_hierarchy = "start_date"
     list_select_related = ("owner",)
+
+    name_auto = auto(Campaign, "name")
+    budget_ltr = ltr(Campaign, "budget")
+    actual_cost_ltr = ltr(Campaign, "actual_cost")
+    # Rates and ROI may be negative: "-12.5" must not read "12.5-".
+    conversion_rate = ltr(Campaign, "conversion_rate", _("conversion rate (%)"))
+    cost_per_lead = ltr(Campaign, "cost_per_lead", _("cost per lead"))
+    won_revenue = ltr(Campaign, "won_revenue", _("won revenue"))
+    roi = ltr(Campaign, "roi", _("ROI (%)"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_metrics()
@@ -295,22 +401,6 @@ class CampaignAdmin(AuditedAdmin, ImportExportAdmin):
     def converted_count(self, obj):
         return obj.converted_count
 
-    @admin.display(description=_("conversion rate (%)"), ordering="conversion_rate")
-    def conversion_rate(self, obj):
-        return obj.conversion_rate
-
-    @admin.display(description=_("cost per lead"), ordering="cost_per_lead")
-    def cost_per_lead(self, obj):
-        return obj.cost_per_lead
-
-    @admin.display(description=_("won revenue"), ordering="won_revenue")
-    def won_revenue(self, obj):
-        return obj.won_revenue
-
-    @admin.display(description=_("ROI (%)"), ordering="roi")
-    def roi(self, obj):
-        return obj.roi
-
     @admin.display(description=_("over budget"), boolean=True)
     def over_budget(self, obj):
         return obj.is_over_budget
@@ -322,14 +412,27 @@ class CampaignAdmin(AuditedAdmin, ImportExportAdmin):
 @admin.register(Contact)
 class ContactAdmin(AuditedAdmin, ImportExportAdmin):
     resource_classes = [resources.ContactResource]
-    list_display = ("name", "company", "title", "email", "phone", "owner", "created_at")
+    list_display = (
+        "name_auto",
+        "company_auto",
+        "title_auto",
+        "email_ltr",
+        "phone_ltr",
+        "owner",
+        "created_at",
+    )
     list_filter = ("owner", "created_at")
     search_fields = ("name", "company", "email", "phone")
     autocomplete_fields = ("owner",)
     readonly_fields = ("source_lead", *AUDIT_FIELDS)
-    date_hierarchy = "created_at"
     list_select_related = ("owner",)
     inlines = [InteractionInline, TaskInline]
+
+    name_auto = auto(Contact, "name")
+    company_auto = auto(Contact, "company")
+    title_auto = auto(Contact, "title")
+    email_ltr = ltr(Contact, "email")
+    phone_ltr = ltr(Contact, "phone")
 
 
 # --- Leads -----------------------------------------------------------------------------------
@@ -356,26 +459,32 @@ class LeadAdmin(AuditedAdmin, ImportExportAdmin):
     form = LeadAdminForm
     resource_classes = [resources.LeadResource]
     list_display = (
-        "name",
-        "company",
-        "email",
-        "phone",
+        "name_auto",
+        "company_auto",
+        "email_ltr",
+        "phone_ltr",
         "status",
         "rating_stars",
         "source",
-        "expected_revenue",
-        "campaign",
+        "expected_revenue_ltr",
+        "campaign_auto",
         "owner",
         "created_at",
     )
     list_filter = ("status", "source", "rating", "campaign", "owner", "created_at")
     search_fields = ("name", "company", "email", "phone")
     autocomplete_fields = ("campaign", "owner")
-    date_hierarchy = "created_at"
     list_select_related = ("campaign", "owner")
     readonly_fields = ("contact", "converted_at", "converted_by", *AUDIT_FIELDS)
     inlines = [InteractionInline, TaskInline]
     actions = ["convert_selected"]
+
+    name_auto = auto(Lead, "name")
+    company_auto = auto(Lead, "company")
+    email_ltr = ltr(Lead, "email")
+    phone_ltr = ltr(Lead, "phone")
+    expected_revenue_ltr = ltr(Lead, "expected_revenue")
+    campaign_auto = auto(Lead, "campaign")
 
     @admin.display(description=_("rating"), ordering="rating")
     def rating_stars(self, obj):
@@ -434,18 +543,34 @@ class StageChangeAdmin(admin.ModelAdmin):
     """The stage history is a record of what happened: readable, never edited by hand."""
 
     list_display = (
+        "opportunity_auto",
+        "from_stage",
+        "to_stage",
+        "amount_ltr",
+        "probability",
+        "changed_by",
+        "changed_at",
+    )
+    # Shown read-only (nobody may change a stage change): the amount isolated there too.
+    fields = (
         "opportunity",
         "from_stage",
         "to_stage",
-        "amount",
+        "amount_ltr",
         "probability",
         "changed_by",
         "changed_at",
     )
     list_filter = ("to_stage", "changed_at")
     search_fields = ("opportunity__name",)
-    date_hierarchy = "changed_at"
     list_select_related = ("opportunity", "from_stage", "to_stage", "changed_by")
+    # Newest first, in the order they were recorded: the id is indexed, changed_at alone is not
+    # (sorting every change by it to show 100 took longer than the rest of the page).
+    ordering = ("-pk",)
+    show_full_result_count = False
+
+    opportunity_auto = auto(StageChange, "opportunity")
+    amount_ltr = ltr(StageChange, "amount")
 
     def has_add_permission(self, request):
         return False
@@ -466,33 +591,35 @@ class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
     form = OpportunityAdminForm
     resource_classes = [resources.OpportunityResource]
     list_display = (
-        "name",
-        "contact",
-        "lead",
+        "name_auto",
+        "contact_auto",
+        "lead_auto",
         "stage",
-        "amount",
+        "amount_ltr",
         "probability",
         "expected_value",
         "expected_close_date",
-        "campaign",
+        "campaign_auto",
         "owner",
         "closed_at",
     )
-    list_filter = ("stage", "owner", "campaign", "expected_close_date", "closed_at")
+    list_filter = ("stage", "owner", "campaign", "created_at", "expected_close_date", "closed_at")
     search_fields = ("name", "contact__name", "lead__name", "description")
     autocomplete_fields = ("contact", "lead", "campaign", "owner")
-    date_hierarchy = "created_at"
     list_select_related = ("contact", "lead", "stage", "campaign", "owner")
     readonly_fields = ("closed_at", *AUDIT_FIELDS)
     inlines = [StageChangeInline]
     actions = ["close_as_lost"]
 
+    name_auto = auto(Opportunity, "name")
+    contact_auto = auto(Opportunity, "contact")
+    lead_auto = auto(Opportunity, "lead")
+    amount_ltr = ltr(Opportunity, "amount")
+    expected_value = ltr(Opportunity, "expected_value", _("expected value"))
+    campaign_auto = auto(Opportunity, "campaign")
+
     def get_queryset(self, request):
         return super().get_queryset(request).with_expected_value()
-
-    @admin.display(description=_("expected value"), ordering="expected_value")
-    def expected_value(self, obj):
-        return obj.expected_value
 
     @admin.action(description=_("Close selected opportunities as lost"), permissions=["change"])
     def close_as_lost(self, request, queryset):
@@ -546,21 +673,26 @@ class OpportunityAdmin(AuditedAdmin, ImportExportAdmin):
 @admin.register(Interaction)
 class InteractionAdmin(OutcomeChoicesMixin, AuditedAdmin):
     list_display = (
-        "subject",
+        "subject_auto",
         "kind",
-        "outcome",
+        "outcome_auto",
         "duration",
         "occurred_at",
-        "lead",
-        "contact",
-        "opportunity",
+        "lead_auto",
+        "contact_auto",
+        "opportunity_auto",
         "created_by",
     )
     list_filter = ("kind", "occurred_at", "created_by")
     search_fields = ("subject", "notes", "outcome")
     autocomplete_fields = ("lead", "contact", "opportunity")
-    date_hierarchy = "occurred_at"
     list_select_related = ("lead", "contact", "opportunity", "created_by")
+
+    subject_auto = auto(Interaction, "subject")
+    outcome_auto = auto(Interaction, "outcome")
+    lead_auto = auto(Interaction, "lead")
+    contact_auto = auto(Interaction, "contact")
+    opportunity_auto = auto(Interaction, "opportunity")
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -581,24 +713,28 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
     list_display = (
-        "title",
+        "title_auto",
         "priority",
         "status",
         "due_date",
         "overdue",
         "assigned_to",
-        "lead",
-        "contact",
-        "opportunity",
+        "lead_auto",
+        "contact_auto",
+        "opportunity_auto",
         "completed_at",
     )
     list_filter = (OverdueFilter, "status", "priority", "assigned_to", "due_date")
     search_fields = ("title", "description")
     autocomplete_fields = ("assigned_to", "lead", "contact", "opportunity")
-    date_hierarchy = "due_date"
     list_select_related = ("assigned_to", "lead", "contact", "opportunity")
     readonly_fields = ("completed_at", *AUDIT_FIELDS)
     actions = ["mark_completed", "reopen"]
+
+    title_auto = auto(Task, "title")
+    lead_auto = auto(Task, "lead")
+    contact_auto = auto(Task, "contact")
+    opportunity_auto = auto(Task, "opportunity")
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_overdue()

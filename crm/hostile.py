@@ -11,7 +11,8 @@ One middleware guards every page of the CRM and of the admin:
 - **Ids the admin cannot look up.** An admin URL's record id (``<id>/change/``, ``<id>/history/``,
   simple-history's ``<id>/history/<version>/``) must be able to be a primary key of its model,
   else a 404, as the reps' pages do (``crm.urls.IdConverter``); so must the rows ticked for an
-  action. The date hierarchy gets only years whose end it can compute (9999 has none).
+  action. A changelist's ``<date>__year`` lookups (its date filters allow them) get only years
+  whose end the database can compute (9999 has none).
 - **Values the database refuses.** A ``DataError`` or an ``OverflowError`` escaping a view (a
   number past 64 bits, a date past 9999) is the database, or the conversion to it, refusing a
   value the request sent: logged, and answered with the same 400. Nothing else is caught.
@@ -87,15 +88,19 @@ def can_be_pk(model, value: str) -> bool:
     return True
 
 
-def hierarchy_year_in_range(model_admin: admin.ModelAdmin, query) -> bool:
-    """Whether the date hierarchy's year, if a number, is one whose end the admin can compute."""
-    if not model_admin.date_hierarchy:
-        return True
-    try:
-        year = int(query.getlist(f"{model_admin.date_hierarchy}__year")[-1])
-    except (IndexError, ValueError):
-        return True  # no year, or not a number: the admin drops its filters itself (?e=1)
-    return 1 <= year < datetime.MAXYEAR
+def years_in_range(query) -> bool:
+    """Whether each ``__year`` lookup's year, if a number, is one whose end can be computed."""
+    for key, values in query.lists():
+        if not key.endswith("__year"):
+            continue
+        for value in values:
+            try:
+                year = int(value)
+            except ValueError:
+                continue  # not a number: the admin drops its filters itself (?e=1)
+            if not 1 <= year < datetime.MAXYEAR:
+                return False
+    return True
 
 
 class HostileInputMiddleware:
@@ -137,7 +142,7 @@ class HostileInputMiddleware:
             ticked = request.POST.getlist(ACTION_CHECKBOX_NAME)
             if not all(can_be_pk(model, value) for value in ticked):
                 return bad_request(request, NO_SUCH_RECORD)
-            if not hierarchy_year_in_range(model_admin, request.GET):
+            if not years_in_range(request.GET):
                 return bad_request(request, OUT_OF_RANGE)
         return None
 

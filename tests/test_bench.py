@@ -56,7 +56,12 @@ def test_bench_crm_times_every_page():
         assert row["queries"] > 0, row
         assert 0 <= row["median_ms"] <= row["p95_ms"], row
     kinds = {row["kind"] for row in rows}
-    assert kinds == {"list", "detail", "board", "dashboard", "convert", "admin"}
+    assert kinds == {"list", "detail", "board", "dashboard", "convert", "admin", "floor"}
+    (floor,) = [row for row in rows if row["kind"] == "floor"]
+    assert "/bench-floor/" in floor["url"]
+    for row in rows:
+        if row["kind"] in ("list", "admin"):
+            assert isinstance(row["floor_ratio"], float) and row["floor_ratio"] > 0, row
     for record in pages.RECORDS:
         view = pages.list_view(record)
         lists = [row for row in rows if row["kind"] == "list" and row["record"] == record]
@@ -91,8 +96,10 @@ def test_bench_crm_only_keeps_the_matching_pages():
     document = run_bench("--only", "campaign-")
 
     names = [row["name"] for row in document["rows"]]
-    assert names
-    assert all("campaign-" in name for name in names)
+    # The matching pages, and the floor their ratios need.
+    assert names[0] == pages.FLOOR_NAME
+    assert names[1:]
+    assert all("campaign-" in name for name in names[1:])
 
 
 @pytest.mark.django_db

@@ -414,11 +414,12 @@ def test_admin_record_pages_with_real_ids_still_work(manager_client):
         "created_at__year=9999&created_at__month=12",
         "created_at__year=9999&created_at__month=12&created_at__day=31",
         f"created_at__year={HUGE}",
-        f"created_at__year=2026&created_at__month={HUGE}",
         "e=1&created_at__year=9999",
+        "status=new&created_at__year=0",
     ],
 )
-def test_admin_date_hierarchy_past_its_range_is_refused(manager_client, query):
+def test_admin_date_year_past_its_range_is_refused(manager_client, query):
+    # No date hierarchy any more, but the date filters allow ``created_at__year`` lookups.
     LeadFactory()
     response = manager_client.get(reverse("admin:crm_lead_changelist"), QUERY_STRING=query)
     refused(response, OUT_OF_RANGE)
@@ -427,15 +428,17 @@ def test_admin_date_hierarchy_past_its_range_is_refused(manager_client, query):
 @pytest.mark.parametrize(
     ("query", "status"),
     [
-        ("created_at__year=9998&created_at__month=12&created_at__day=31", 200),
-        ("created_at__year=2026&created_at__month=13", 302),  # the admin drops it (?e=1)
-        ("created_at__year=abc", 302),
+        ("created_at__year=9998&created_at__month=12&created_at__day=31", {200}),
+        ("created_at__year=2026&created_at__month=13", {200}),  # matches nothing
+        # SQLite matches nothing; PostgreSQL refuses the number (a 400): never a 500.
+        (f"created_at__year=2026&created_at__month={HUGE}", {200, 400}),
+        ("created_at__year=abc", {302}),  # the admin drops it (?e=1)
     ],
 )
-def test_admin_date_hierarchy_within_its_range_is_the_admins(manager_client, query, status):
+def test_admin_date_lookups_within_range_are_the_admins(manager_client, query, status):
     LeadFactory()
     response = manager_client.get(reverse("admin:crm_lead_changelist"), QUERY_STRING=query)
-    assert response.status_code == status
+    assert response.status_code in status
 
 
 @pytest.mark.parametrize(

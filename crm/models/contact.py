@@ -72,8 +72,8 @@ class Contact(SearchableModel, OwnedModel):
     history = HistoricalRecords(excluded_fields=["search_text", "phone_key"])
 
     class Meta:
-        verbose_name = _("contact")
-        verbose_name_plural = _("contacts")
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["name", "id"], name="crm_contact_name_idx"),

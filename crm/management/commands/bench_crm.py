@@ -35,11 +35,15 @@ class Command(BaseCommand):
         "value each) and sorted by each sortable column both ways; a detail page of each record "
         "(one with many related rows), the pipeline board, the dashboard and the convert page "
         "of an open lead; and, as a staff manager (--admin-user), the admin changelist of each "
-        "record, on page 1 and searched. Each page: --warmup untimed requests, --repeat timed "
-        "ones (median and 95th percentile in milliseconds), then one more to count its SQL "
+        "record, on page 1 and searched, and the floor: a plain ModelAdmin changelist of the "
+        "lead table (model fields only, list_select_related; on an admin site of its own, "
+        "mounted only while the benchmark runs). Each page: --warmup untimed requests, --repeat "
+        "timed ones (median and 95th percentile in milliseconds), then one more to count its SQL "
         "queries. A list's ratio is its median over the median of the admin changelist of the "
         "same record (a search against the admin's search for the same words, anything else "
-        "against the admin's page 1). Any page that does not answer 200 is shown and makes the "
+        "against the admin's page 1); every list and admin changelist also gets its ratio to "
+        "the floor's median, and is marked SLOW above 1.5 (admin) or 1.0 (a rep's list). Any "
+        "page that does not answer 200 is shown and makes the "
         "command exit non-zero. --load SECONDS then serves the app with gunicorn on 127.0.0.1 "
         "(production settings, DEBUG=false, HTTPS settings off, static files collected into a "
         "temporary directory) and requests a fixed mix of pages from --concurrency threads: "
@@ -73,7 +77,7 @@ class Command(BaseCommand):
             action="append",
             help="Time only the pages whose name contains PATTERN, e.g. 'lead' or 'q='; give it "
             "again for more. A list's ratio needs its admin row: 'lead' keeps both 'lead-list' "
-            "and the admin's.",
+            "and the admin's; the floor is kept whenever a list or admin page is.",
         )
         parser.add_argument(
             "--json", action="store_true", help="Print a JSON document instead of the table."
