@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
@@ -212,6 +213,32 @@ class ImportExportAdmin(ImportExportModelAdmin):
         return kwargs
 
 
+class ReachableAdmin:
+    """Emails and phones shown and typed left to right, isolated inside Arabic text, so that
+    "+966539566621" never reads "966539566621+"."""
+
+    LEFT_TO_RIGHT = ("email", "phone")
+
+    def left_to_right(self, value):
+        if not value:
+            return self.get_empty_value_display()
+        return format_html('<bdi dir="ltr">{}</bdi>', value)
+
+    @admin.display(description=_("email"), ordering="email")
+    def email_ltr(self, obj):
+        return self.left_to_right(obj.email)
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_ltr(self, obj):
+        return self.left_to_right(obj.phone)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.LEFT_TO_RIGHT:
+            field.widget.attrs["dir"] = "ltr"
+        return field
+
+
 class OutcomeChoicesMixin:
     """Offers the common interaction outcomes while keeping the field free text."""
 
@@ -320,9 +347,9 @@ class CampaignAdmin(AuditedAdmin, ImportExportAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(AuditedAdmin, ImportExportAdmin):
+class ContactAdmin(ReachableAdmin, AuditedAdmin, ImportExportAdmin):
     resource_classes = [resources.ContactResource]
-    list_display = ("name", "company", "title", "email", "phone", "owner", "created_at")
+    list_display = ("name", "company", "title", "email_ltr", "phone_ltr", "owner", "created_at")
     list_filter = ("owner", "created_at")
     search_fields = ("name", "company", "email", "phone")
     autocomplete_fields = ("owner",)
@@ -352,14 +379,14 @@ class OpportunityAdminForm(ProbabilityFollowsStage, forms.ModelForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(AuditedAdmin, ImportExportAdmin):
+class LeadAdmin(ReachableAdmin, AuditedAdmin, ImportExportAdmin):
     form = LeadAdminForm
     resource_classes = [resources.LeadResource]
     list_display = (
         "name",
         "company",
-        "email",
-        "phone",
+        "email_ltr",
+        "phone_ltr",
         "status",
         "rating_stars",
         "source",

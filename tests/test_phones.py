@@ -262,3 +262,33 @@ def test_migration_fills_normal_forms_and_reverses():
     assert "+966501112233" not in contact.search_text
     leaf = MigrationExecutor(connection).loader.graph.leaf_nodes("crm")
     migrate(leaf)
+
+
+# --- Shown left to right ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["lead", "contact"])
+def test_admin_changelist_isolates_phones_and_emails_left_to_right(manager_client, model):
+    factory = LeadFactory if model == "lead" else ContactFactory
+    factory(phone="+966539566621", email="ltr@example.com")
+    response = manager_client.get(reverse(f"admin:crm_{model}_changelist"))
+    content = response.content.decode()
+    assert '<bdi dir="ltr">+966539566621</bdi>' in content
+    assert '<bdi dir="ltr">ltr@example.com</bdi>' in content
+
+
+def test_admin_change_form_types_phones_left_to_right(manager_client):
+    lead = LeadFactory(phone="+966539566621")
+    response = manager_client.get(reverse("admin:crm_lead_change", args=[lead.pk]))
+    phone_input = response.context["adminform"].form["phone"]
+    assert 'dir="ltr"' in str(phone_input)
+
+
+def test_reps_pages_show_and_type_phones_left_to_right(rep_client, rep):
+    lead = LeadFactory(owner=rep, phone="053 956 6621", email="")
+    detail = rep_client.get(lead.get_absolute_url()).content.decode()
+    assert '<a class="ltr" dir="ltr" href="tel:+966539566621">053 956 6621</a>' in detail
+    listing = rep_client.get(reverse("crm:lead-list")).content.decode()
+    assert '<span class="ltr" dir="ltr">053 956 6621</span>' in listing
+    form = rep_client.get(reverse("crm:lead-update", args=[lead.pk])).context["form"]
+    assert 'dir="ltr"' in str(form["phone"]) and 'inputmode="tel"' in str(form["phone"])
