@@ -146,3 +146,20 @@ def test_look_alike_queries_do_not_grow_with_matches(rep_client):
         LeadFactory(phone="0501112233")
     assert queries() == first
     assert Contact.objects.count() == 4
+
+
+def test_quick_add_saves_and_warns_of_look_alikes_with_links(rep_client, rep):
+    customer = ContactFactory(name="Quick Match", email="quick@example.com", phone="")
+    response = rep_client.post(
+        reverse("crm:lead-quick-add"),
+        {
+            "quick-name": "Quick Person",
+            "quick-email": "QUICK@example.com",
+            "quick-phone": "",
+            "quick-company": "",
+            "quick-source": "other",
+        },
+    )
+    content = response.content.decode()
+    assert Lead.objects.filter(name="Quick Person").exists()
+    assert WARNING in content and f'href="{customer.get_absolute_url()}"' in content
