@@ -292,3 +292,31 @@ def test_reps_pages_show_and_type_phones_left_to_right(rep_client, rep):
     assert '<span class="ltr" dir="ltr">053 956 6621</span>' in listing
     form = rep_client.get(reverse("crm:lead-update", args=[lead.pk])).context["form"]
     assert 'dir="ltr"' in str(form["phone"]) and 'inputmode="tel"' in str(form["phone"])
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+def test_imported_phones_are_normalised_and_found(manager_client):
+    from tests.test_admin import csv_bytes, import_file
+
+    content = csv_bytes(
+        ["id", "name", "email", "phone", "status", "source", "expected_revenue"],
+        [["", "Imported Phone", "", "٠٥٠ ١١١ ٢٢٣٣", "new", "referral", "10"]],
+    )
+    import_file(manager_client, "lead", content, "leads.csv", 0)
+    lead = Lead.objects.get()
+    assert (lead.phone, lead.phone_e164) == ("٠٥٠ ١١١ ٢٢٣٣", "+966501112233")
+    assert list(search(Lead.objects.all(), "+966 50 111 2233")) == [lead]
+
+
+def test_import_refuses_an_unreadable_phone_and_saves_nothing(manager_client):
+    from tests.test_admin import csv_bytes, import_file
+
+    content = csv_bytes(
+        ["id", "name", "email", "phone", "status", "source", "expected_revenue"],
+        [["", "Bad Phone", "", "123456", "new", "referral", "10"]],
+    )
+    response = import_file(manager_client, "lead", content, "leads.csv", 0)
+    assert "not a phone number that can be dialled" in response.content.decode()
+    assert not Lead.objects.exists()
