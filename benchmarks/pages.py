@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import django_filters
+import phonenumbers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import CommandError
 from django.db import models
@@ -246,6 +247,19 @@ def list_pages(record: str, *, user, word: str, skipped: list[str]) -> list[Page
     return pages
 
 
+def search_texts(word: str) -> list[str]:
+    """What people type in the navigation bar's search: a common word of the leads, an Arabic
+    name, and a lead's phone as dialled at home (0 50 ..., not +966 50 ...)."""
+    texts = [word, ARABIC_SEARCH] if word else [ARABIC_SEARCH]
+    phone = (
+        Lead.objects.exclude(phone_e164="").order_by("-pk").values_list("phone_e164", flat=True)
+    ).first()
+    parsed = phonenumbers.parse(phone) if phone else None
+    if parsed is not None:
+        texts.append(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+    return texts
+
+
 def plan_pages(user) -> Plan:
     """Every page a rep touches, then the floor and the admin changelists of the same records.
 
@@ -284,6 +298,10 @@ def plan_pages(user) -> Plan:
     pages.append(
         Page(f"lead-convert #{pk}", url_with("crm:lead-convert", pk=pk), "convert", "lead")
     )
+
+    for text in search_texts(words["lead"]):
+        url = url_with("crm:search", {SEARCH_PARAM: text})
+        pages.append(Page(f"search everything q={text}", url, "search", variant="search"))
 
     pages.append(
         Page(FLOOR_NAME, url_with(FLOOR_CHANGELIST), "floor", "lead", "page1", as_admin=True)

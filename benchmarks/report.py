@@ -18,6 +18,7 @@ KINDS = {
     "board": "Pipeline board (rep)",
     "dashboard": "Dashboard (rep)",
     "convert": "Lead conversion (rep)",
+    "search": "Search everything (rep)",
     "floor": "The floor: a plain admin changelist of leads (manager)",
     "admin": "Admin changelists (manager)",
 }

@@ -181,6 +181,10 @@ class CRMForm(forms.ModelForm):
                 field.widget.choices = field.choices
         if "campaign" in self.fields:
             self.fields["campaign"].queryset = Campaign.objects.order_by("-start_date", "name")
+        # Typed and shown left to right in Arabic too: "+966…" must not read "…966+".
+        for name, mode in (("email", "email"), ("phone", "tel")):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(dir="ltr", inputmode=mode)
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.updated_at.isoformat()
 

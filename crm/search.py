@@ -16,7 +16,7 @@ from django.db import connections
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from . import search_index
+from . import phones, search_index
 
 ARABIC_FOLDS = str.maketrans(
     {
@@ -35,7 +35,8 @@ ARABIC_FOLDS = str.maketrans(
 # Tashkeel (fathatan … sukun, and the rest of U+064B-U+065F) and the superscript alef.
 DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
 SPACES = re.compile(r"\s+")
-NON_DIGITS = re.compile(r"\D")
+# What separates a phone's groups of digits: "(050) 111-2233" is searched as 050, 111, 2233.
+PHONE_SEPARATORS = re.compile(r"[().\-/]")
 
 
 def normalize(text: str) -> str:
@@ -48,15 +49,16 @@ def normalize(text: str) -> str:
     return SPACES.sub(" ", text).strip()
 
 
-def phone_key(phone: str) -> str:
-    """The last 9 digits of a phone number, so +966 55 123 4567 and 0551234567 match."""
-    digits = NON_DIGITS.sub("", (phone or "").translate(ARABIC_FOLDS))
-    return digits[-9:] if len(digits) >= 7 else ""
-
-
 def search_terms(text: str) -> list[str]:
-    """The normalised words of what the user typed (at most 10, each at most 100 characters)."""
-    return [term[:100] for term in normalize(text[:500]).split(" ") if term][:10]
+    """The normalised words of what the user typed (at most 10, each at most 100 characters).
+
+    A phone's groups of digits are words: "(050) 111-2233" is 050, 111 and 2233, each found in
+    the phone's forms that ``search_text`` holds (``phones.phone_search_text``).
+    """
+    text = text[:500]
+    if phones.looks_like_phone(text):
+        text = PHONE_SEPARATORS.sub(" ", text)
+    return [term[:100] for term in normalize(text).split(" ") if term][:10]
 
 
 def search_filter(text: str, field: str = "search_text", model=None, using=None) -> Q | None:
@@ -80,7 +82,17 @@ def search_filter(text: str, field: str = "search_text", model=None, using=None)
             return Q(pk__in=rows)
         return Q(**{f"{field}__contains": term})
 
-    return reduce(and_, (matching(term) for term in terms))
+    condition = reduce(and_, (matching(term) for term in terms))
+    # A whole phone number, however typed ("00966 50…", "50 111 2233"), finds the records whose
+    # phone is that number: an indexed equality on its E.164 form.
+    searches_phones = model is not None and field == "search_text" and has_phone_e164(model)
+    if searches_phones and (e164 := phones.normalize_phone(text[:500])):
+        condition |= Q(phone_e164=e164)
+    return condition
+
+
+def has_phone_e164(model) -> bool:
+    return any(f.name == "phone_e164" for f in model._meta.concrete_fields)
 
 
 def search(queryset, text: str, field: str = "search_text"):

@@ -83,4 +83,6 @@ urlpatterns = [
     path("campaigns/<id:pk>/edit", views.CampaignUpdateView.as_view(), name="campaign-update"),
     # Search-as-you-type for the record pickers in forms
     path("lookup/<str:kind>", views.LookupView.as_view(), name="lookup"),
+    # The possible duplicates of a lead or customer being typed
+    path("look-alikes/<str:kind>", views.LookAlikesView.as_view(), name="look-alikes"),
 ]

@@ -179,6 +179,8 @@ USE_THOUSAND_SEPARATOR = False
 
 # The currency amounts are shown in; amounts themselves are plain decimals.
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "SAR")
+# Phones typed without a country code are read as numbers of this region (ISO 3166 code).
+CRM_PHONE_REGION = os.environ.get("CRM_PHONE_REGION", "SA").strip().upper() or "SA"
 # How long the dashboard keeps its team-wide figures (they aggregate every lead and deal); 0
 # recomputes them on every request. The page shows their time.
 CRM_DASHBOARD_CACHE_SECONDS = int(os.environ.get("CRM_DASHBOARD_CACHE_SECONDS", "60"))

@@ -78,6 +78,8 @@ def build(name, records):
     """The URL for ``name`` about ``records`` (one of each kind)."""
     if name == "crm:lookup":
         return reverse(name, args=["leads"]) + "?q=a"
+    if name == "crm:look-alikes":
+        return reverse(name, args=["leads"]) + "?email=a@example.com"
     kind = name.split(":")[-1].split("-")[0]
     if kind in records and not name.endswith(
         ("-list", "-create", "-board", "-quick-add", "-default")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0008_open_tasks_by_due_date"),
+        ("crm", "0010_phones"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

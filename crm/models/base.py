@@ -11,6 +11,7 @@ from django.db.models import ExpressionWrapper, F, FloatField, Func, Q, Value
 from django.db.models.functions import NullIf, Round
 from django.utils.translation import gettext_lazy as _
 
+from ..phones import normalize_email, normalize_phone, phone_search_text, validate_phone
 from ..search import normalize
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -22,6 +23,8 @@ phone_validator = RegexValidator(
     r"^\+?[\d\s().\-/]{5,32}$",
     message=_("Enter a phone number: digits, spaces, +, -, ( and ) only, at least 5 characters."),
 )
+# A phone's characters, then that phonenumbers reads it as a number (crm.phones).
+PHONE_VALIDATORS = [phone_validator, validate_phone]
 
 
 def money_field(verbose_name, **kwargs) -> models.DecimalField:
@@ -144,6 +147,51 @@ class SearchableModel(models.Model):
         """Recompute the columns derived from the record's own text."""
         values = (str(getattr(self, name) or "") for name in self.SEARCHED_FIELDS)
         self.search_text = normalize(" ".join(values))
+
+
+class ReachableQuerySet(models.QuerySet):
+    def sharing(self, *, email: str = "", phone: str = ""):
+        """The records with the same email or the same phone, compared by their normal forms
+        (an indexed equality each): "+966 50 111 2233" shares "0501112233"."""
+        match = Q()
+        if key := normalize_email(email):
+            match |= Q(email_key=key[:320])
+        if e164 := normalize_phone(phone):
+            match |= Q(phone_e164=e164)
+        return self.filter(match) if match else self.none()
+
+
+class ReachableModel(SearchableModel):
+    """A person reached by ``email`` and ``phone``, matched by their normal forms (crm.phones).
+
+    The phone is kept as typed; ``phone_e164`` and ``email_key`` hold what duplicate warnings
+    and the conversion's proposals compare, indexed, and ``search_text`` gets the phone's
+    E.164 and national digits, so that search finds it however it is typed.
+    """
+
+    DERIVED_FIELDS = ("search_text", "phone_e164", "email_key")
+
+    phone_e164 = models.CharField(
+        _("phone (E.164)"), max_length=24, blank=True, default="", editable=False, db_index=True
+    )
+    email_key = models.CharField(
+        _("email (as compared)"),
+        max_length=320,
+        blank=True,
+        default="",
+        editable=False,
+        db_index=True,
+    )
+
+    class Meta:
+        abstract = True
+
+    def refresh_derived(self) -> None:
+        super().refresh_derived()
+        self.phone_e164 = normalize_phone(self.phone)
+        self.email_key = normalize_email(self.email)[:320]
+        if phone_forms := phone_search_text(self.phone):
+            self.search_text = f"{self.search_text} {phone_forms}".strip()
 
 
 def fill_search_text(records) -> None:

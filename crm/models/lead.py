@@ -12,11 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .base import (
+    PHONE_VALIDATORS,
     OwnedModel,
-    SearchableModel,
+    ReachableModel,
+    ReachableQuerySet,
     choice_constraint,
     money_field,
-    phone_validator,
     sort_indexes,
 )
 from .campaign import Campaign
@@ -24,7 +25,7 @@ from .choices import LeadSource, LeadStatus
 from .contact import Contact
 
 
-class LeadQuerySet(models.QuerySet):
+class LeadQuerySet(ReachableQuerySet):
     def open(self) -> LeadQuerySet:
         """Leads still being worked: neither lost nor converted."""
         return self.exclude(status__in=[LeadStatus.LOST, LeadStatus.CONVERTED])
@@ -41,7 +42,7 @@ class LeadQuerySet(models.QuerySet):
         return self.for_list().select_related("converted_by", "created_by")
 
 
-class Lead(SearchableModel, OwnedModel):
+class Lead(ReachableModel, OwnedModel):
     """A person or company that might buy (عميل محتمل)."""
 
     SEARCHED_FIELDS = ("name", "company", "title", "email", "phone", "notes")
@@ -70,7 +71,7 @@ class Lead(SearchableModel, OwnedModel):
     company = models.CharField(_("company"), max_length=200, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_validator])
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=PHONE_VALIDATORS)
     status = models.CharField(
         _("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW
     )
@@ -119,7 +120,7 @@ class Lead(SearchableModel, OwnedModel):
     )
 
     objects = LeadQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_text"])
+    history = HistoricalRecords(excluded_fields=["search_text", "phone_e164", "email_key"])
 
     class Meta:
         verbose_name = _("lead")

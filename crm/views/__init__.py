@@ -23,7 +23,7 @@ from .leads import (
     LeadReopenView,
     LeadUpdateView,
 )
-from .lookup import LookupView
+from .lookup import LookAlikesView, LookupView
 from .opportunities import (
     OpportunityCreateView,
     OpportunityDetailView,
@@ -66,6 +66,7 @@ __all__ = [
     "LeadReopenView",
     "LeadStatusView",
     "LeadUpdateView",
+    "LookAlikesView",
     "LookupView",
     "OpportunityCreateView",
     "OpportunityDetailView",

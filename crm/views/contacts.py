@@ -7,6 +7,7 @@ from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..models import Contact
 from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
+from .lookup import LookAlikesMixin
 
 TIMELINE_SIZE = 50
 
@@ -31,10 +32,11 @@ class ContactListView(CRMListView):
         return Contact.objects.for_list()
 
 
-class ContactDetailView(CRMDetailView):
+class ContactDetailView(LookAlikesMixin, CRMDetailView):
     model = Contact
     template_name = "crm/contact_detail.html"
     nav = "contacts"
+    look_alike_kind = "contacts"
 
     def get_queryset(self):
         return Contact.objects.for_detail()
@@ -51,13 +53,15 @@ class ContactDetailView(CRMDetailView):
         return context
 
 
-class ContactCreateView(CRMCreateView):
+class ContactCreateView(LookAlikesMixin, CRMCreateView):
     model = Contact
     form_class = ContactForm
     nav = "contacts"
+    look_alike_kind = "contacts"
 
 
-class ContactUpdateView(CRMUpdateView):
+class ContactUpdateView(LookAlikesMixin, CRMUpdateView):
     model = Contact
     form_class = ContactForm
     nav = "contacts"
+    look_alike_kind = "contacts"

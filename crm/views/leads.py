@@ -22,6 +22,7 @@ from .base import (
     PostOnlyActionView,
     redirect_to,
 )
+from .lookup import LookAlikesMixin
 
 TIMELINE_SIZE = 50
 
@@ -55,10 +56,11 @@ class LeadListView(CRMListView):
         return context
 
 
-class LeadDetailView(CRMDetailView):
+class LeadDetailView(LookAlikesMixin, CRMDetailView):
     model = Lead
     template_name = "crm/lead_detail.html"
     nav = "leads"
+    look_alike_kind = "leads"
 
     def get_queryset(self):
         return Lead.objects.for_detail()
@@ -75,16 +77,18 @@ class LeadDetailView(CRMDetailView):
         return context
 
 
-class LeadCreateView(CRMCreateView):
+class LeadCreateView(LookAlikesMixin, CRMCreateView):
     model = Lead
     form_class = LeadForm
     nav = "leads"
+    look_alike_kind = "leads"
 
 
-class LeadUpdateView(CRMUpdateView):
+class LeadUpdateView(LookAlikesMixin, CRMUpdateView):
     model = Lead
     form_class = LeadForm
     nav = "leads"
+    look_alike_kind = "leads"
 
 
 class LeadConvertView(ModelPermissionMixin, NavMixin, FormView):

@@ -20,6 +20,7 @@ from django.views.generic import View
 
 from .. import services
 from ..bulk import SETTABLE_LEAD_STATUSES
+from ..duplicates import look_alikes
 from ..forms import QuickLeadForm
 from ..models import Lead, LeadStatus, Task
 from ..permissions import can_change
@@ -143,6 +144,11 @@ class QuickLeadView(ModelPermissionMixin, View):
 
     def render(self, form, created=None):
         context = {"form": form, "created": created}
+        if created is not None:
+            # Saved, as a warning never refuses; but the rep hears of the look-alikes now.
+            context["look_alikes"] = look_alikes(
+                email=created.email, phone=created.phone, record=created
+            )
         return HttpResponse(render_to_string(self.template_name, context, request=self.request))
 
     def get(self, request):

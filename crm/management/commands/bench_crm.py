@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks import report
+from benchmarks.exports import lines as export_lines
+from benchmarks.exports import time_exports
 from benchmarks.load import LOAD_MAX_SECONDS
 from benchmarks.runner import run_benchmark
 from benchmarks.timing import Result
@@ -83,6 +86,12 @@ class Command(BaseCommand):
             "--json", action="store_true", help="Print a JSON document instead of the table."
         )
         parser.add_argument(
+            "--exports",
+            action="store_true",
+            help="Also export the whole lead and deal lists to CSV and XLSX, and print rows "
+            "per second and peak memory.",
+        )
+        parser.add_argument(
             "--load",
             metavar="SECONDS",
             type=bounded(0, LOAD_MAX_SECONDS),
@@ -117,11 +126,23 @@ class Command(BaseCommand):
             progress=self.progress,
             note=self.note,
         )
-        self.stdout.write(report.document(run) if options["json"] else report.text(run))
-        if run.problems:
+        exported = time_exports(run.user) if options["exports"] else []
+        if options["json"]:
+            document = json.loads(report.document(run))
+            document["exports"] = [result.as_dict() for result in exported]
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write(report.text(run))
+            if exported:
+                self.stdout.write("\n".join(export_lines(exported)))
+        problems = run.problems + [
+            f"export {result.record} {result.kind}: {result.status}"
+            for result in exported
+            if result.status != 200
+        ]
+        if problems:
             raise CommandError(
-                f"{len(run.problems)} failure(s):\n"
-                + "\n".join(f"  {line}" for line in run.problems)
+                f"{len(problems)} failure(s):\n" + "\n".join(f"  {line}" for line in problems)
             )
 
     def note(self, message: str) -> None:
