@@ -8,7 +8,15 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 # Bookkeeping that changes on every save, or is derived from other fields: not news to anyone.
-NOT_SHOWN = {"id", "updated_at", "created_at", "created_by", "search_text", "phone_key"}
+NOT_SHOWN = {
+    "id",
+    "updated_at",
+    "created_at",
+    "created_by",
+    "search_text",
+    "phone_key",
+    "stage_entered_at",  # follows the stage, whose change is shown
+}
 ENTRIES_SHOWN = 20
 NO_VALUE = "—"
 
