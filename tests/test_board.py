@@ -141,7 +141,7 @@ def test_board_queries_do_not_grow_with_rows(
     with django_assert_num_queries(BOARD_QUERIES):
         response = rep_client.get(url)
     assert [len(c["cards"]) for c in response.context["open_columns"]] == [4] * 5
-    assert column(response, "prospecting")["more"] == (14 if not owner else 7) - 4
+    assert column(response, "prospecting")["more"] == (9 if not owner else 7) - 4
 
 
 def test_board_lets_reps_drag_only_their_own_cards(rep_client, manager, mine):
