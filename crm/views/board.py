@@ -192,7 +192,7 @@ class OpportunityMoveView(PostOnlyActionView, View):
         # The board sends the version of the deal it shows: a deal changed since is not moved.
         version = request.POST.get("version", "").strip()
         try:
-            seen_version = parse_datetime(version) if version else None
+            seen_version = parse_datetime(version) if 0 < len(version) <= 40 else None
         except ValueError:
             seen_version = None
         if version and seen_version is None:
