@@ -395,3 +395,26 @@ def test_board_locked_card_tells_why_on_its_lock(rep_client, deals):
     content = rep_client.get(BOARD).content.decode()
     assert 'data-locked-button aria-label="Only its owner or a manager can move it"' in content
     assert content.count("data-locked-button") == 1  # the colleague's card, not the rep's
+
+
+# --- The demo -----------------------------------------------------------------------------
+
+
+def test_seed_crm_limits_some_stages_and_leaves_some_deals_rotting():
+    from tests.test_seed import seed
+
+    Stage.objects.filter(code="qualification").update(rotting_days=60)  # a manager's choice
+    seed(opportunities=120)
+
+    limits = dict(Stage.objects.values_list("code", "rotting_days"))
+    assert limits["prospecting"] == 30 and limits["qualification"] == 60  # kept
+    assert limits["closed_won"] is None and limits["closed_lost"] is None
+    deals = list(Opportunity.objects.open().select_related("stage"))
+    rotting = [deal for deal in deals if deal.is_rotting]
+    assert 0 < len(rotting) < len(deals) / 2
+    for deal in Opportunity.objects.select_related("stage"):
+        assert deal.created_at <= deal.stage_entered_at <= timezone.now()
+        if deal.stage.is_closed:
+            assert deal.stage_entered_at == deal.closed_at
+        entry = deal.stage_changes.get(to_stage=deal.stage, from_stage=None)
+        assert entry.changed_at == deal.stage_entered_at
