@@ -237,17 +237,10 @@
     press = null;
   });
 
-  // The owner filter applies as soon as an owner is picked.
-  const ownerSelect = document.querySelector("[data-owner-select]");
-  if (ownerSelect) {
-    const apply = ownerSelect.form.querySelector("[data-owner-apply]");
-    if (apply) {
-      apply.hidden = true;
-    }
-    ownerSelect.addEventListener("change", function () {
-      ownerSelect.form.requestSubmit();
-    });
-  }
+  // The owner filter applies as soon as an owner is picked (data-autosubmit, crm.js).
+  document.querySelectorAll("[data-owner-apply]").forEach(function (apply) {
+    apply.hidden = true;
+  });
 
   board.addEventListener("click", function (event) {
     const button = event.target.closest("[data-move-button]");
