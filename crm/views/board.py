@@ -159,8 +159,11 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
 class OpportunityMoveView(PostOnlyActionView, View):
     """Move a deal to another stage: JSON for the board, a redirect for the deal's page.
 
-    Takes ``stage`` (an id), ``lost_reason`` (needed for a lost stage) and an optional
-    ``probability`` typed by hand; the stage rule itself is ``services.opportunity_move_stage``.
+    Takes ``stage`` (an id), ``lost_reason`` (needed for a lost stage), an optional
+    ``probability`` typed by hand and, from the board, ``version`` (the ``updated_at`` the card
+    was drawn at: a deal changed since is not moved); ``?owner=`` picks the totals answered, as
+    on the board. The stage rule itself is ``services.opportunity_move_stage``. A refusal
+    answers ``{"ok": false, "errors": [...], "message": "<deal> was not moved: <why>"}``.
     """
 
     model = Opportunity
