@@ -532,8 +532,9 @@ class StageAdmin(SimpleHistoryAdmin):
         "default_probability",
         "is_closed",
         "is_won",
+        "rotting_days",
     )
-    list_editable = ("order", "default_probability")
+    list_editable = ("order", "default_probability", "rotting_days")
     search_fields = ("name", "name_ar", "code")
     ordering = ("order",)
 

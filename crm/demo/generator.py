@@ -140,6 +140,7 @@ class Demo:
         self.stages = list(Stage.objects.order_by("order", "pk"))
         if not self.stages:
             raise CommandError("The pipeline has no stages: run `manage.py migrate`.")
+        set_rotting_limits(self.stages)
         self.now = timezone.now().replace(microsecond=0)
         self.today = timezone.localdate()
         # The start of the demo's time span (one year by default; more for the big scales).
@@ -182,6 +183,19 @@ class Demo:
             return factories.phone_number(self.rng)
         # 020 7946 0xxx is the London range set aside for drama: never a real line.
         return f"+44 20 7946 0{self.rng.randint(0, 999):03d}"
+
+    def entered(self, stage: Stage, created_at: datetime.datetime) -> datetime.datetime:
+        """When an open deal entered its stage: mostly within the stage's rotting limit, about
+        one in four past it, so the board shows some rotting cards; never before it was made."""
+        if stage.rotting_days is None:
+            return moment(self.rng, created_at, self.now)
+        limit = stage.rotting_days * DAY
+        if self.rng.random() < 0.25:
+            since = self.now - 3 * limit
+            until = self.now - limit - 2 * DAY
+        else:
+            since, until = self.now - limit, self.now
+        return max(created_at, moment(self.rng, since, until))
 
     def sometimes(self, chance: float, choices: list[str]) -> str:
         """One of ``choices`` with the given chance, else blank: optional fields often are."""
@@ -411,6 +425,7 @@ class Demo:
                     owner_id = base.owner_id if rng.random() < 0.8 else self.owner()
                 created_at = moment(rng, base.created_at, self.now)
                 closed_at = moment(rng, created_at, self.now) if stage.is_closed else None
+                entered_at = closed_at or self.entered(stage, created_at)
                 if stage.is_won:
                     probability = 100
                 elif stage.is_closed:
@@ -435,20 +450,21 @@ class Demo:
                     description=self.sometimes(0.5, texts["note"]),
                     lost_reason=rng.choice(factories.LOST_REASONS) if stage.is_lost else "",
                     closed_at=closed_at,
+                    stage_entered_at=entered_at,
                     owner_id=owner_id,
                     created_by_id=self.creator(owner_id),
                     created_at=created_at,
                 )
 
         def keep(opportunity: Opportunity) -> Made:
-            # It entered its present stage when it closed, or when it was made. Kept as a tuple:
-            # at the big scales, a model instance per deal would cost hundreds of megabytes.
+            # Its move into its present stage. Kept as a tuple: at the big scales, a model
+            # instance per deal would cost hundreds of megabytes.
             changes.append(
                 (
                     opportunity.pk,
                     opportunity.stage_id,
                     opportunity.created_by_id,
-                    opportunity.closed_at or opportunity.created_at,
+                    opportunity.stage_entered_at,
                     opportunity.amount,
                     opportunity.probability,
                 )
@@ -619,8 +635,24 @@ class Demo:
         if conversion.contact_created:
             Contact.objects.filter(pk=conversion.contact.pk).update(created_at=when)
         if conversion.opportunity:
-            Opportunity.objects.filter(pk=conversion.opportunity.pk).update(created_at=when)
+            Opportunity.objects.filter(pk=conversion.opportunity.pk).update(
+                created_at=when, stage_entered_at=when
+            )
             StageChange.objects.filter(opportunity=conversion.opportunity).update(changed_at=when)
+
+
+# The demo's rotting limits (days), for the default stages a manager has not limited yet.
+ROTTING_DAYS = {"prospecting": 30, "qualification": 21, "proposal": 14, "negotiation": 10}
+
+
+def set_rotting_limits(stages: list[Stage]) -> None:
+    """Give some open stages a rotting limit, keeping any limit a manager set."""
+    for stage in stages:
+        if stage.rotting_days is None and not stage.is_closed and stage.code in ROTTING_DAYS:
+            stage.rotting_days = ROTTING_DAYS[stage.code]
+            Stage.objects.filter(pk=stage.pk, rotting_days__isnull=True).update(
+                rotting_days=stage.rotting_days
+            )
 
 
 def stage_weights(stages: list[Stage]) -> list[int]:

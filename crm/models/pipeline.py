@@ -56,6 +56,16 @@ class Stage(models.Model):
     )
     is_closed = models.BooleanField(_("closed"), default=False)
     is_won = models.BooleanField(_("won"), default=False)
+    # Pipedrive's "rotting": a deal left longer than this in the stage is flagged on the board.
+    rotting_days = models.PositiveSmallIntegerField(
+        _("rotting after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An open opportunity left in this stage for more days than this is marked as "
+            "rotting on the board. Leave empty for no limit."
+        ),
+    )
 
     objects = StageQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=[])
@@ -97,6 +107,10 @@ class Stage(models.Model):
     @property
     def is_lost(self) -> bool:
         return self.is_closed and not self.is_won
+
+    def is_rotting(self, days_in_stage: int) -> bool:
+        """Whether a deal this many days in the stage is past the stage's limit (if any)."""
+        return self.rotting_days is not None and days_in_stage > self.rotting_days
 
 
 # The board's and the dashboard's order: closing soonest (undated last), then largest.
@@ -267,6 +281,10 @@ class Opportunity(SearchableModel, OwnedModel):
     description = models.TextField(_("description"), blank=True)
     lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # When the deal entered its present stage (services.opportunities sets it on every move).
+    stage_entered_at = models.DateTimeField(
+        _("in this stage since"), default=timezone.now, editable=False
+    )
 
     objects = OpportunityQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["search_text"])
@@ -282,7 +300,11 @@ class Opportunity(SearchableModel, OwnedModel):
                 fields=["stage", "expected_close_date", "-amount", "id"],
                 name="crm_opp_stage_board_idx",
             ),
-            models.Index(fields=["owner", "stage"], name="crm_opp_owner_stage_idx"),
+            # The board filtered by owner: one owner's deals of a stage in the board's order.
+            models.Index(
+                fields=["owner", "stage", "expected_close_date", "-amount", "id"],
+                name="crm_opp_owner_board_idx",
+            ),
             models.Index(fields=["closed_at"], name="crm_opp_closed_idx"),
             *sort_indexes(
                 "opp", "name", "amount", "probability", "expected_close_date", "owner", "stage"
@@ -339,6 +361,16 @@ class Opportunity(SearchableModel, OwnedModel):
     @property
     def is_closed(self) -> bool:
         return self.stage.is_closed
+
+    @property
+    def days_in_stage(self) -> int:
+        """Whole calendar days (in the active time zone) since the deal entered its stage."""
+        return (timezone.localdate() - timezone.localdate(self.stage_entered_at)).days
+
+    @property
+    def is_rotting(self) -> bool:
+        """Open and left in its stage past the stage's limit."""
+        return not self.stage.is_closed and self.stage.is_rotting(self.days_in_stage)
 
 
 class StageChange(models.Model):

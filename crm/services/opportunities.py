@@ -2,7 +2,8 @@
 
 The stage rule, in one place: entering a stage sets its default probability unless the
 probability was typed for this deal; won is 100 and lost 0 (with a reason); closing sets
-``closed_at`` and reopening clears it; every move is kept as a ``StageChange``.
+``closed_at`` and reopening clears it; every move is kept as a ``StageChange`` and restarts
+``stage_entered_at``, the clock of the board's "rotting" marker.
 
 The probability is a single input: ``None`` means "follow the stage", a figure equal to the
 stored one means "unchanged", and any other figure was typed by hand and is kept on later moves.
@@ -42,6 +43,8 @@ def _stage_rule(deal: Opportunity, before: Mapping[str, Any] | None) -> None:
     stage = deal.stage
     from_stage = Stage.objects.get(pk=before["stage"]) if before else None
     moved = from_stage is None or from_stage.pk != stage.pk
+    if moved:
+        deal.stage_entered_at = timezone.now()
     if deal.probability is None:
         deal.probability_is_manual = False
     elif before is None:
@@ -79,7 +82,7 @@ def _record_move(deal: Opportunity, by, from_stage_id) -> None:
         from_stage_id=from_stage_id,
         to_stage=deal.stage,
         changed_by=by,
-        changed_at=deal.updated_at,
+        changed_at=deal.stage_entered_at,
         amount=deal.amount,
         probability=deal.probability,
     )

@@ -9,7 +9,6 @@
     return;
   }
   const text = board.dataset;
-  const messages = document.getElementById("board-messages");
   const modalElement = document.getElementById("move-modal");
   const modal = window.bootstrap.Modal.getOrCreateInstance(modalElement);
   const form = modalElement.querySelector("[data-move-form]");
@@ -30,22 +29,10 @@
     return listFor(stage).hasAttribute("data-lost");
   }
 
+  // Said in the page's toasts (crm.js), at the bottom, clear of the navigation bar.
   function notify(message, kind) {
-    const alert = document.createElement("div");
-    alert.className = "alert alert-" + kind + " alert-dismissible fade show shadow mb-2";
-    alert.setAttribute("role", kind === "danger" ? "alert" : "status");
-    alert.textContent = message;
-    const close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn-close";
-    close.dataset.bsDismiss = "alert";
-    close.setAttribute("aria-label", text.msgClose);
-    alert.appendChild(close);
-    messages.prepend(alert);
-    if (kind === "success") {
-      window.setTimeout(function () {
-        window.bootstrap.Alert.getOrCreateInstance(alert).close();
-      }, 4000);
+    if (window.crmToast) {
+      window.crmToast(kind, message);
     }
   }
 
@@ -87,6 +74,26 @@
     } else {
       setText(card, '[data-field="probability"]', result.opportunity.probability + "%");
       setText(card, '[data-field="expected-value"]', result.opportunity.expected_value_display);
+      setText(card, '[data-field="stage-age-text"]', result.opportunity.stage_age);
+      card.dataset.version = result.opportunity.version;
+      if (!result.opportunity.rotting) {
+        // A new stage restarts the clock: the card is no longer rotting.
+        card.classList.remove("board-card-rotting");
+        const age = card.querySelector("[data-rotting]");
+        if (age) {
+          age.removeAttribute("data-rotting");
+          age.removeAttribute("title");
+          age.className = "board-card-age small text-body-secondary mt-1";
+          const hidden = age.querySelector(".visually-hidden");
+          if (hidden) {
+            hidden.remove();
+          }
+          const icon = age.querySelector(".bi");
+          if (icon) {
+            icon.className = "bi bi-hourglass-split";
+          }
+        }
+      }
     }
     showTotals(result);
     notify(result.message, "success");
@@ -101,13 +108,18 @@
     const card = move.card;
     const body = new FormData();
     body.append("stage", move.stage);
+    if (card.dataset.version) {
+      body.append("version", card.dataset.version);
+    }
     if (lostReason) {
       body.append("lost_reason", lostReason);
     }
     card.classList.add("board-card-busy");
     card.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch(card.dataset.moveUrl, {
+      // The totals that come back follow the board's owner filter.
+      const url = card.dataset.moveUrl + (text.owner ? "?owner=" + encodeURIComponent(text.owner) : "");
+      const response = await fetch(url, {
         method: "POST",
         body: body,
         credentials: "same-origin",
@@ -117,8 +129,8 @@
       const result = type.includes("application/json") ? await response.json() : null;
       if (response.ok && result && result.ok) {
         moved(move, result);
-      } else if (result && result.errors) {
-        refused(move, result.errors.join(" "));
+      } else if (result && (result.message || result.errors)) {
+        refused(move, result.message || result.errors.join(" "));
       } else if (response.status === 403 || response.redirected) {
         // A refused CSRF token, or a detour to the login page: the page's session is over.
         refused(move, text.msgSession);
@@ -198,6 +210,36 @@
       target.insertBefore(move.card, target.firstChild);
     }
     send(move, isLost(move.stage) ? reason : "");
+  });
+
+  // A locked card says why it cannot be moved: on its lock, and when someone tries to drag it.
+  board.addEventListener("click", function (event) {
+    const lock = event.target.closest("[data-locked-button]");
+    if (lock) {
+      notify(lock.getAttribute("aria-label"), "warning");
+    }
+  });
+  let press = null;
+  board.addEventListener("pointerdown", function (event) {
+    const card = event.target.closest(".board-card:not([data-movable])");
+    press = card && !event.target.closest("a, button") ? { x: event.clientX, y: event.clientY, card: card } : null;
+  });
+  board.addEventListener("pointermove", function (event) {
+    if (press && Math.hypot(event.clientX - press.x, event.clientY - press.y) > 10) {
+      const lock = press.card.querySelector("[data-locked-button]");
+      press = null;
+      if (lock) {
+        notify(lock.getAttribute("aria-label"), "warning");
+      }
+    }
+  });
+  document.addEventListener("pointerup", function () {
+    press = null;
+  });
+
+  // The owner filter applies as soon as an owner is picked (data-autosubmit, crm.js).
+  document.querySelectorAll("[data-owner-apply]").forEach(function (apply) {
+    apply.hidden = true;
   });
 
   board.addEventListener("click", function (event) {
