@@ -56,7 +56,11 @@ def test_bench_crm_times_every_page():
         assert row["queries"] > 0, row
         assert 0 <= row["median_ms"] <= row["p95_ms"], row
     kinds = {row["kind"] for row in rows}
-    assert kinds == {"list", "detail", "board", "dashboard", "convert", "admin", "floor"}
+    assert kinds == {
+        "list", "detail", "board", "dashboard", "convert", "admin", "floor", "search",
+    }  # fmt: skip
+    searched = [row["url"] for row in rows if row["kind"] == "search"]
+    assert len(searched) == 3 and all(url.startswith("/crm/search?q=") for url in searched)
     (floor,) = [row for row in rows if row["kind"] == "floor"]
     assert "/bench-floor/" in floor["url"]
     for row in rows:

@@ -20,3 +20,14 @@ def test_the_export_benchmark_reads_every_row_and_measures_it(rep):
         assert result.rows_per_second > 0
     text = "\n".join(lines(results))
     assert "Exports (rep, whole list)" in text and "xlsx" in text
+
+
+def test_bench_crm_exports_prints_them_in_its_document():
+    from .test_bench import run_bench, seed_tiny
+
+    seed_tiny()
+    document = run_bench("--only", "search everything", "--exports")
+    assert {row["kind"] for row in document["rows"]} == {"search"}
+    exports = {(row["record"], row["format"]): row for row in document["exports"]}
+    assert set(exports) == {(r, k) for r in ("lead", "opportunity") for k in ("csv", "xlsx")}
+    assert all(row["status"] == 200 and row["rows"] > 0 for row in exports.values())

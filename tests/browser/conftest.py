@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from crm.factories import (
     CampaignFactory,
@@ -28,6 +28,8 @@ from crm.factories import (
     UserFactory,
     stage,
 )
+
+from .helpers import log_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -189,14 +191,4 @@ def crm_data():
 @pytest.fixture
 def rep_page(page, crm_data, language, width):
     """The rep, signed in, reading ``language`` on a screen ``width`` px wide."""
-    page.goto("/accounts/login/")
-    page.fill("#id_username", crm_data.rep.username)
-    page.fill("#id_password", crm_data.password)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url("**/crm/")
-    if language == "ar":
-        page.select_option("#language-select", "ar")
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.wait_for_load_state("load")  # the page's scripts (shortcuts, htmx) are running
-    page.set_viewport_size({"width": width, "height": 800})
-    return page
+    return log_in(page, crm_data.rep.username, crm_data.password, language, width)

@@ -1,6 +1,6 @@
 """The pipeline board in a real browser, at 1366 px and 390 px, in English and Arabic: the owner
 filter, the "rotting" marker, and a refused move that says why (in a toast clear of the
-navigation bar's language and logout controls) and puts the card back."""
+navigation bar's language and user menu, where the logout is) and puts the card back."""
 
 import datetime
 import re
@@ -16,15 +16,14 @@ from crm import services
 from crm.factories import OpportunityFactory, UserFactory, stage
 from crm.models import Opportunity, Stage
 
+from .helpers import LANGUAGES, SLACK, WIDTHS, assert_inside, box, overlaps
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-WIDTHS = pytest.mark.parametrize("width", [1366, 390])
-LANGUAGES = pytest.mark.parametrize("language", ["en", "ar"])
-HEIGHT = 800
-SLACK = 1
+HEIGHT = 800  # the signed-in page's height (conftest.rep_page)
 
 
 @pytest.fixture
@@ -45,23 +44,9 @@ def board_data(crm_data):
 
 
 @pytest.fixture
-def rep_page(page, board_data, language, width):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", board_data.rep.username)
-    page.fill("#id_password", board_data.password)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url("**/crm/")
-    if language == "ar":
-        page.select_option("#language-select", "ar")
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.set_viewport_size({"width": width, "height": HEIGHT})
-    return page
-
-
-def box(locator):
-    found = locator.bounding_box()
-    assert found, "not drawn"
-    return found
+def rep_page(rep_page, board_data):
+    """The signed-in rep (conftest), with the board's deals in place."""
+    return rep_page
 
 
 def assert_in_view(locator, width):
@@ -73,20 +58,6 @@ def assert_in_view(locator, width):
     assert drawn["y"] >= -SLACK and drawn["y"] + drawn["height"] <= HEIGHT + SLACK, drawn
     assert locator.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "its text is cut off"
     return drawn
-
-
-def assert_inside(inner, outer):
-    assert inner["x"] >= outer["x"] - SLACK, (inner, outer)
-    assert inner["x"] + inner["width"] <= outer["x"] + outer["width"] + SLACK, (inner, outer)
-
-
-def overlaps(a, b) -> bool:
-    return not (
-        a["x"] + a["width"] <= b["x"]
-        or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"]
-        or b["y"] + b["height"] <= a["y"]
-    )
 
 
 def card(page, deal):
@@ -103,7 +74,7 @@ def count_badge(page, code):
 
 def assert_toast_clear_of_the_nav(page, width, text):
     """The toast says ``text``, whole and on screen, and covers neither the language switch
-    nor the logout button (unfolded from the menu on a phone)."""
+    nor the user's menu with the logout (unfolded from the menu on a phone)."""
     toast = page.locator("#toasts .toast").last
     expect(toast).to_contain_text(text)
     drawn = assert_in_view(toast, width)
@@ -115,7 +86,7 @@ def assert_toast_clear_of_the_nav(page, width, text):
     drawn = box(toast)  # fixed: where it stands after the scroll
     for control in (
         page.locator("#language-select"),
-        page.locator("form[action$='/logout/'] button[type=submit]"),
+        page.locator("#user-menu-button"),
     ):
         expect(control).to_be_visible()
         assert not overlaps(drawn, box(control)), (drawn, box(control))

@@ -11,14 +11,13 @@ from playwright.sync_api import expect
 from crm.factories import ContactFactory, LeadFactory, UserFactory
 from crm.models import Lead
 
+from .helpers import LANGUAGES, WIDTHS, assert_inside, box, log_in
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-WIDTHS = pytest.mark.parametrize("width", [1366, 390])
-LANGUAGES = pytest.mark.parametrize("language", ["en", "ar"])
-SLACK = 2
 PHONE = "+966539566621"
 
 # Where the first and the last character of an element's text are drawn.
@@ -33,35 +32,6 @@ ENDS = """(element) => {
     const last = range.getBoundingClientRect();
     return {text: text.textContent, first: first.left, last: last.left};
 }"""
-
-
-def log_in(page, username, password, language, width):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    page.wait_for_url("**/crm/")
-    if language == "ar":
-        page.select_option("#language-select", "ar")
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    page.set_viewport_size({"width": width, "height": 900})
-    return page
-
-
-@pytest.fixture
-def rep_page(page, crm_data, language, width):
-    return log_in(page, crm_data.rep.username, crm_data.password, language, width)
-
-
-def box(locator):
-    found = locator.bounding_box()
-    assert found, "not drawn"
-    return found
-
-
-def assert_inside(inner, outer):
-    assert inner["x"] >= outer["x"] - SLACK, (inner, outer)
-    assert inner["x"] + inner["width"] <= outer["x"] + outer["width"] + SLACK, (inner, outer)
 
 
 def assert_on_screen(page, locator, width):

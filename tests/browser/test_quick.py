@@ -8,21 +8,12 @@ from playwright.sync_api import expect
 
 from crm.models import Lead, LeadStatus, Task, TaskStatus
 
-from .helpers import LANGUAGES, WIDTHS
+from .helpers import LANGUAGES, WIDTHS, overlaps
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def overlaps(a, b) -> bool:
-    return not (
-        a["x"] + a["width"] <= b["x"]
-        or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"]
-        or b["y"] + b["height"] <= a["y"]
-    )
 
 
 def assert_toast_in_view(page, width):

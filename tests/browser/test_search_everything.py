@@ -10,21 +10,12 @@ from playwright.sync_api import expect
 
 from crm.factories import ContactFactory, LeadFactory, TaskFactory
 
-from .helpers import LANGUAGES, WIDTHS, assert_inside, box
+from .helpers import LANGUAGES, WIDTHS, assert_inside, box, overlaps
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def overlaps(a, b) -> bool:
-    return not (
-        a["x"] + a["width"] <= b["x"]
-        or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"]
-        or b["y"] + b["height"] <= a["y"]
-    )
 
 
 @LANGUAGES
