@@ -10,6 +10,8 @@ In Arabic, phones, emails and amounts are shown left-to-right isolated (``+966â€
 ``â€¦966+``) and free text in its own direction: see ``isolated_column``.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_field, display_for_value
@@ -18,6 +20,7 @@ from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -84,6 +87,9 @@ def isolated_column(model, name: str, direction: str, description=None):
             shown = value
         elif plain_field:  # a number or a date, formatted as the admin formats its fields
             shown = display_for_field(value, field, "")
+        elif isinstance(value, Decimal):  # an annotated rate or amount: two places, on
+            # every database (PostgreSQL keeps the scale of the computation, SQLite drops it)
+            shown = number_format(value.quantize(Decimal("0.01")), 2)
         else:  # an annotation, or a linked record's name
             shown = display_for_value(value, "")
         return format_html('<bdi dir="{}">{}</bdi>', direction, shown)

@@ -78,7 +78,7 @@ def test_admin_campaign_metric_columns_left_to_right(manager_client):
 
     assert cell(html, "budget_ltr").startswith('<bdi dir="ltr">')
     # Nothing won for a cost of 50: -100 %, which must not read "100-" in Arabic.
-    assert cell(html, "roi") == '<bdi dir="ltr">-100</bdi>'
+    assert cell(html, "roi") == '<bdi dir="ltr">-100.00</bdi>'
     assert cell(html, "cost_per_lead") == "—"  # no leads: no value, and no empty isolate
 
 
