@@ -74,7 +74,7 @@ def clean_name(name: Any) -> str:
     return name
 
 
-def _taken(error: IntegrityError, name: str) -> ValidationError:
+def _taken(name: str) -> ValidationError:
     return ValidationError(
         {"name": _("You already have a view of this list named “%(name)s”.") % {"name": name}},
         code="unique",
@@ -102,7 +102,7 @@ def saved_view_create(*, by, data: Mapping[str, Any]) -> SavedView:
             if data.get("default"):
                 _set_default(by, key, view)
     except IntegrityError as error:
-        raise _taken(error, name) from error
+        raise _taken(name) from error
     return view
 
 
@@ -122,7 +122,7 @@ def saved_view_update(*, view: SavedView, by, data: Mapping[str, Any]) -> SavedV
             with transaction.atomic():
                 view.save()
         except IntegrityError as error:
-            raise _taken(error, view.name) from error
+            raise _taken(view.name) from error
         if not view.shared:  # no one else opens a list on a view they can no longer see
             ListDefault.objects.filter(view=view).exclude(user=by).delete()
     return view
