@@ -123,3 +123,53 @@ def test_admin_changelist_pages_read_by_keys_show_the_right_rows(
 
     assert [row.pk for page in pages for row in page] == [row.pk for row in expected_rows]
     assert [len(page) for page in pages] == [2, 2, 1]
+
+
+@pytest.mark.parametrize("model", ["lead", "stagechange"])
+def test_admin_count_stops_at_the_cap_and_says_more_than(manager_client, monkeypatch, model):
+    from crm import paging
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 6)
+    make_rows(8)
+    model_admin = next(ma for ma in CRM_ADMINS if ma.opts.model_name == model)
+    monkeypatch.setattr(model_admin, "list_per_page", 2)
+    url = reverse(f"admin:crm_{model}_changelist")
+    rows = model_admin.model.objects.count()
+    assert rows > 7
+
+    response = manager_client.get(url)
+    text = response.content.decode()
+    changelist = response.context["cl"]
+    assert changelist.paginator.capped
+    assert changelist.result_count == 7  # counted up to the cap, not every row
+    assert f"More than 6 {model_admin.opts.verbose_name_plural}" in text
+    if model == "lead":  # stage changes have no actions: nobody may change or delete them
+        plural = model_admin.opts.verbose_name_plural
+        assert f"Select every matching {plural} (more than 6)" in text
+        assert f"All matching {plural} selected (more than 6)" in text
+        assert f"Select all {rows}" not in text and "Select all 7" not in text
+    # Pages end at the cap; a page past it goes back to the first, as Django does.
+    assert changelist.paginator.num_pages == 4
+    assert manager_client.get(url, {"p": 9}).status_code == 302
+
+
+def test_admin_search_count_stops_at_the_cap(manager_client, monkeypatch):
+    from crm import paging
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 3)
+    LeadFactory.create_batch(5, company="Wilson Trading")
+    LeadFactory(company="Other")
+
+    response = manager_client.get(reverse("admin:crm_lead_changelist"), {"q": "Wilson"})
+    text = response.content.decode()
+    assert "More than 3 results" in text
+    assert len(response.context["cl"].result_list) == 5
+
+
+def test_admin_count_below_the_cap_is_exact(manager_client):
+    LeadFactory.create_batch(3, company="Wilson Trading")
+
+    response = manager_client.get(reverse("admin:crm_lead_changelist"), {"q": "Wilson"})
+    text = response.content.decode()
+    assert "3 results" in text and "More than" not in text
+    assert "3 leads" in text

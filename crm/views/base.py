@@ -8,7 +8,6 @@ from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect, QueryDict
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -20,14 +19,11 @@ from ..forms import SavedViewForm
 from ..history import record_history
 from ..models import SavedView
 from ..models.base import Product
+from ..paging import CappedCount
 from ..permissions import can_change, is_manager
 from ..services.base import NOT_ALLOWED, StaleEdit
 
 PAGE_SIZE = 25
-# Lists count at most this many rows, and page no deeper: counting a million rows, or walking
-# an OFFSET through them, would cost more than the rest of the page. Beyond it, filters or a
-# reversed sort reach any row.
-COUNT_LIMIT = 10_000
 
 
 def sorted_after_filtering(ordering) -> list[OrderBy]:
@@ -55,7 +51,7 @@ def sorted_after_filtering(ordering) -> list[OrderBy]:
     return keys
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(CappedCount, Paginator):
     """A paginator whose count stops at ``COUNT_LIMIT`` + 1 (shown as "more than 10,000").
 
     ``unfiltered``, when given, is the list's queryset before its filters (same order, same
@@ -66,11 +62,6 @@ class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, unfiltered=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.unfiltered = unfiltered
-
-    @cached_property
-    def count(self):
-        # Counting needs neither the sort nor the annotations (campaign metrics are subqueries).
-        return self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
 
     def page(self, number):
         number = self.validate_number(number)
@@ -98,14 +89,6 @@ class CappedPaginator(Paginator):
             keys = keys.order_by(*sorted_after_filtering(rows.query.order_by))
         shown = rows if self.unfiltered is None else self.unfiltered
         return shown.filter(pk__in=keys[bottom:top])
-
-    @property
-    def capped(self) -> bool:
-        return self.count > COUNT_LIMIT
-
-    @property
-    def limit(self) -> int:
-        return COUNT_LIMIT
 
 
 class ModelPermissionMixin(PermissionRequiredMixin):
