@@ -37,7 +37,6 @@ from .forms import (
     outcome_input,
     service_data,
 )
-from .paging import CappedCount
 from .models import (
     TASK_OPEN_STATUSES,
     Campaign,
@@ -50,6 +49,7 @@ from .models import (
     StageChange,
     Task,
 )
+from .paging import CappedCount
 from .permissions import can_change
 from .search import search
 from .services.base import take_saved

@@ -157,3 +157,19 @@ def test_admin_every_record_named_as_in_the_reps_menu():
     registered = {model._meta.model_name: model for model in admin.site._registry}
     for name, label in menu.items():
         assert str(registered[name]._meta.verbose_name_plural).capitalize() == label
+
+
+def test_admin_capped_count_reads_in_arabic(arabic_manager_client, monkeypatch):
+    from crm import paging
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 3)
+    LeadFactory.create_batch(5, company="Wilson Trading")
+
+    text = arabic_manager_client.get(reverse("admin:crm_lead_changelist"), {"q": "Wilson"})
+    text = text.content.decode()
+    with translation.override("ar"):
+        plural = str(LeadFactory._meta.model._meta.verbose_name_plural)
+    assert "أكثر من 3 نتيجة" in text
+    assert f"أكثر من 3 من {plural}" in text
+    assert f"تحديد كل {plural} المطابقة (أكثر من 3)" in text
+    assert "More than" not in text
