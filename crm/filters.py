@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.db.models.lookups import Exact
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,7 @@ from .models import (
     TaskPriority,
     TaskStatus,
 )
+from .models.activity import CLOSED_LAST
 from .search import search
 
 
@@ -193,10 +195,13 @@ class TaskFilter(CRMFilterSet):
         super().__init__(data, *args, **kwargs)
 
     def filter_show(self, queryset, name, value):
+        # Said twice: by status (the partial index of open tasks), and by the first key of the
+        # "overdue first" sort, so that sorted either way the page is read from that key's
+        # range of the index instead of walking past 150,000 done tasks.
         if value == self.OPEN:
-            return queryset.filter(status__in=TASK_OPEN_STATUSES)
+            return queryset.filter(Exact(CLOSED_LAST, 0), status__in=TASK_OPEN_STATUSES)
         if value == self.DONE:
-            return queryset.exclude(status__in=TASK_OPEN_STATUSES)
+            return queryset.filter(Exact(CLOSED_LAST, 1)).exclude(status__in=TASK_OPEN_STATUSES)
         return queryset
 
     def filter_overdue(self, queryset, name, value):

@@ -16,6 +16,7 @@ NOT_SHOWN = {
     "search_text",
     "phone_e164",
     "email_key",
+    "customer_name",  # its customer's or lead's name, kept for sorting
     "stage_entered_at",  # follows the stage, whose change is shown
 }
 ENTRIES_SHOWN = 20

@@ -440,6 +440,7 @@ class Demo:
                     name=f"{base.label} - {rng.choice(texts['deal'])}",
                     contact_id=contact_id,
                     lead_id=lead_id,
+                    customer_name=base.name,  # bulk inserts skip save(), which reads it
                     campaign_id=campaign_id,
                     amount=amount,
                     stage=stage,

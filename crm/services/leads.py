@@ -83,6 +83,8 @@ def lead_update(
     lead, changes = update_record(
         lead, by=by, data=data, seen_version=seen_version, rule=_status_rule
     )
+    if changed(changes, "name"):  # its deals without a customer show (and sort by) its name
+        lead.opportunities.filter(contact__isnull=True).refresh_customer_names()
     _announce_changes(lead, by, changes)
     return lead
 
@@ -206,6 +208,8 @@ def lead_convert(
             bulk_update_with_history(
                 records, related.model, ["contact", "updated_at"], default_user=by
             )
+    # Its deals now name the customer (bulk_update_with_history skips their save()).
+    lead.opportunities.filter(contact=contact).refresh_customer_names()
 
     lead.status = LeadStatus.CONVERTED
     lead.contact = contact

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import events
-from ..models import Opportunity, Stage, StageChange
+from ..models import Contact, Lead, Opportunity, Stage, StageChange
 from .base import Changes, announce, changed, create_record, delete_record, update_record
 
 PROSPECTING = "prospecting"
@@ -99,10 +99,22 @@ def _stage_events(deal: Opportunity, by, changes: Changes) -> list:
     ]
 
 
+def _lock_linked(data: Mapping[str, Any]) -> None:
+    """Hold the customer and lead a deal is saved with (a share of their rows) until the
+    transaction ends, before the deal's own row, so that the name the deal keeps of them
+    (``customer_name``) cannot be read while a rename of theirs is on its way: the rename
+    waits, then rewrites the deal. Customer, then lead, then deal, as a rename takes them."""
+    for name, model in (("contact", Contact), ("lead", Lead)):
+        linked = data.get(name)
+        if linked is not None:
+            list(model.objects.select_for_update(no_key=True).filter(pk=linked.pk).values("pk"))
+
+
 @transaction.atomic
 def opportunity_create(*, by, data: Mapping[str, Any]) -> Opportunity:
     """A new deal (in the first stage unless one is given), its first stage change recorded."""
     data = {"probability": None, **data}  # none given: the stage's
+    _lock_linked(data)
     deal, changes = create_record(
         Opportunity, by=by, data=data, prepare=lambda new: _stage_rule(new, None)
     )
@@ -121,6 +133,7 @@ def opportunity_update(
     seen_version: datetime.datetime | None = None,
 ) -> Opportunity:
     """Change the deal's fields in ``data``, the stage rule applied; refuse a stale edit."""
+    _lock_linked(data)
     deal, changes = update_record(
         opportunity, by=by, data=data, seen_version=seen_version, rule=_stage_rule
     )

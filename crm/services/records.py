@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from ..models import Campaign, Contact
-from .base import create_record, delete_record, update_record
+from .base import changed, create_record, delete_record, update_record
 
 
 @transaction.atomic
@@ -22,7 +22,10 @@ def contact_create(*, by, data: Mapping[str, Any]) -> Contact:
 def contact_update(
     *, contact: Contact, by, data: Mapping[str, Any], seen_version: datetime.datetime | None = None
 ) -> Contact:
-    return update_record(contact, by=by, data=data, seen_version=seen_version)[0]
+    contact, changes = update_record(contact, by=by, data=data, seen_version=seen_version)
+    if changed(changes, "name"):  # the row stays locked: no deal can read the old name now
+        contact.opportunities.refresh_customer_names()
+    return contact
 
 
 def contact_delete(*, contact: Contact, by) -> None:

@@ -4,11 +4,13 @@ from .. import columns
 from ..filters import InteractionFilter, TaskFilter
 from ..forms import InteractionForm, TaskForm
 from ..models import Interaction, InteractionKind, Task
+from ..models.activity import OVERDUE_FIRST
 from .base import (
     CRMCreateView,
     CRMDetailView,
     CRMListView,
     CRMUpdateView,
+    SortKey,
     redirect_to,
 )
 
@@ -93,7 +95,7 @@ class TaskListView(CRMListView):
         "status": "status",
         "due": "due_date",
         "assigned_to": "assigned_to_id",
-        "overdue": "is_overdue",
+        "overdue": SortKey(OVERDUE_FIRST, flipped=True),
     }
     default_ordering = ("due_date", "pk")
 

@@ -1,10 +1,12 @@
 """Small mixins the reps' pages share: permissions, sorting, paging, the active menu item."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import Case, F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect, QueryDict
 from django.urls import reverse
@@ -26,6 +28,18 @@ from ..services.base import NOT_ALLOWED, StaleEdit
 PAGE_SIZE = 25
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """A column sorted by several keys (each indexed together, with the id).
+
+    ``flipped``: the column's descending order is the keys' ascending one (a task list's
+    "overdue" column, descending, shows the earliest open due dates first).
+    """
+
+    keys: tuple
+    flipped: bool = False
+
+
 def sorted_after_filtering(ordering) -> list[OrderBy]:
     """``ordering`` written so that no index can serve it (each key as COALESCE(key, key)).
 
@@ -37,7 +51,7 @@ def sorted_after_filtering(ordering) -> list[OrderBy]:
         if isinstance(item, str):
             field = F(item.removeprefix("-"))
             item = field.desc() if item.startswith("-") else field.asc()
-        if not isinstance(item.expression, F | Product):
+        if not isinstance(item.expression, F | Product | Case):
             keys.append(item)  # a computed key (campaign rates): no index serves it anyway
             continue
         keys.append(
@@ -138,12 +152,13 @@ class SortMixin:
             return self.default_ordering
         descending = sort.startswith("-")
         expression = self.sort_fields[sort.lstrip("-")]
-        if isinstance(expression, str):
-            expression = F(expression)
+        if isinstance(expression, SortKey):
+            keys, descending = expression.keys, descending != expression.flipped
+        else:
+            keys = (F(expression) if isinstance(expression, str) else expression,)
         # The primary key breaks ties, so paging never shows a row twice or skips one.
-        if descending:
-            return (expression.desc(), F("pk").desc())
-        return (expression.asc(), F("pk").asc())
+        keys = (*keys, F("pk"))
+        return tuple(key.desc() if descending else key.asc() for key in keys)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
