@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import display_for_field, display_for_value
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import gettext as django_gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
@@ -51,7 +53,7 @@ from .models import (
 )
 from .paging import CappedCount
 from .permissions import can_change
-from .search import search
+from .search import search, walking_the_sort
 from .services.base import take_saved
 
 admin.site.site_header = _("CRM administration")
@@ -168,6 +170,8 @@ class KeysFirstPaginator(CappedCount, Paginator):
             top = self.count
         rows = self.object_list
         keys = rows.values("pk")[bottom:top]
+        if self.capped:  # a common word: a page of matches is met soon along the sort's index
+            keys = walking_the_sort(keys)
         page_rows = self.shown.filter(pk__in=keys).order_by(*rows.query.order_by)
         return self._get_page(page_rows, number, self)
 
@@ -187,6 +191,16 @@ class KeysFirstChangelist:
         if isinstance(self.list_select_related, list | tuple) and self.list_select_related:
             shown = shown.select_related(*self.list_select_related)
         return KeysFirstPaginator(queryset, per_page, orphans, allow_empty_first_page, shown=shown)
+
+    def action_checkbox(self, obj):
+        """Django's row check-box, the same markup written directly: rendering a form widget
+        through the template engine for each of 100 rows took a fifth of the page."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(django_gettext("Select this object for an action - {}"), str(obj)),
+        )
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

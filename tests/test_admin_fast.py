@@ -173,3 +173,90 @@ def test_admin_count_below_the_cap_is_exact(manager_client):
     text = response.content.decode()
     assert "3 results" in text and "More than" not in text
     assert "3 leads" in text
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_admin_row_checkbox_is_djangos_markup_written_directly(language):
+    from django.utils import translation
+
+    lead = LeadFactory(name='Sara <b>"Ali"</b>')
+    model_admin = next(ma for ma in CRM_ADMINS if ma.opts.model_name == "lead")
+    with translation.override(language):
+        ours = str(model_admin.action_checkbox(lead))
+        djangos = str(admin.ModelAdmin.action_checkbox(model_admin, lead))
+    assert ours == djangos
+    assert "&lt;b&gt;" in ours  # the record's name escaped inside the label
+
+
+def test_admin_select_all_still_ticks_every_row(manager_client):
+    make_rows(3)
+    content = manager_client.get(reverse("admin:crm_lead_changelist")).content.decode()
+    assert content.count('class="action-select"') == 3
+    assert 'id="action-toggle"' in content
+
+
+# -- a common word: more matches than are counted ---------------------------------------------
+
+
+@pytest.fixture
+def many_intros(monkeypatch):
+    """Interactions saying "Intro" past the (lowered) count limit, among others that do not."""
+    from crm import paging
+    from crm.factories import InteractionFactory
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 4)
+    now = timezone.now()
+    for day in range(9):
+        subject = "Intro call" if day % 3 else "Demo"
+        InteractionFactory(subject=subject, occurred_at=now - datetime.timedelta(days=day))
+    from crm.models import Interaction
+
+    return list(
+        Interaction.objects.filter(subject="Intro call")
+        .order_by("-occurred_at", "-id")
+        .values_list("pk", flat=True)
+    )
+
+
+def test_admin_capped_search_pages_show_the_matches_in_order(
+    manager_client, monkeypatch, many_intros
+):
+    model_admin = next(ma for ma in CRM_ADMINS if ma.opts.model_name == "interaction")
+    monkeypatch.setattr(model_admin, "list_per_page", 2)
+    url = reverse("admin:crm_interaction_changelist")
+    pages = [
+        [
+            row.pk
+            for row in manager_client.get(url, {"q": "Intro", "p": p}).context["cl"].result_list
+        ]
+        for p in (1, 2, 3)
+    ]
+    assert manager_client.get(url, {"q": "Intro"}).context["cl"].paginator.capped
+    # Counted up to the limit and one more; pages go no deeper than that.
+    assert [pk for page in pages for pk in page] == many_intros[:5]
+
+
+def test_reps_capped_search_pages_show_the_matches_in_order(rep_client, rep, many_intros):
+    from crm.models import Interaction
+
+    Interaction.objects.update(created_by=rep)
+    url = reverse("crm:interaction-list")
+    first = rep_client.get(url, {"q": "Intro"})
+    assert first.context["page_obj"].paginator.capped
+    assert [row.pk for row in first.context["page_obj"].object_list] == many_intros[:5]
+
+
+def test_a_capped_search_walks_the_sorts_index_on_sqlite(db, many_intros):
+    from crm.models import Interaction
+    from crm.search import search, walking_the_sort
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 search index is SQLite's")
+    keys = search(Interaction.objects.order_by("-occurred_at", "-id"), "Intro").values("pk")[:2]
+    walked = walking_the_sort(keys)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + walked.sql, walked.params)
+        plan = " ".join(row[3] for row in cursor.fetchall())
+        assert "crm_interaction_occurred_idx" in plan, plan
+        cursor.execute(walked.sql, walked.params)
+        assert [row[0] for row in cursor.fetchall()] == many_intros[:2]

@@ -23,6 +23,7 @@ from ..models import SavedView
 from ..models.base import Product
 from ..paging import CappedCount
 from ..permissions import can_change, is_manager
+from ..search import walking_the_sort
 from ..services.base import NOT_ALLOWED, StaleEdit
 
 PAGE_SIZE = 25
@@ -100,9 +101,12 @@ class CappedPaginator(CappedCount, Paginator):
             # At most COUNT_LIMIT rows match: finding them by the filters' indexes and sorting
             # them is cheap, while walking the sort's index could pass a million rows that the
             # filters reject (say, deals closing next month in order of creation).
-            keys = keys.order_by(*sorted_after_filtering(rows.query.order_by))
+            keys = keys.order_by(*sorted_after_filtering(rows.query.order_by))[bottom:top]
+        else:
+            # More match than are counted: walking the sort's index meets a page of them soon.
+            keys = walking_the_sort(keys[bottom:top])
         shown = rows if self.unfiltered is None else self.unfiltered
-        return shown.filter(pk__in=keys[bottom:top])
+        return shown.filter(pk__in=keys)
 
 
 class ModelPermissionMixin(PermissionRequiredMixin):
