@@ -36,3 +36,28 @@ def admin_form(client, url, **changes):
 def inline_prefix(data, field="title"):
     """The prefix of the inline rows that have ``field`` (a lead's tasks, say)."""
     return next(key for key in data if key.endswith(f"-0-{field}")).removesuffix(f"-0-{field}")
+
+
+def migrate_to(target):
+    """Migrate the test database to ``target`` ([(app, migration)]) and return its models.
+
+    SQLite's search index triggers name today's columns: they are dropped for the move and
+    made again after it.
+    """
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from crm import search_index
+
+    executor = MigrationExecutor(connection)
+    search_index.drop_triggers()
+    executor.migrate(target)
+    search_index.ensure()
+    return executor.loader.project_state(target).apps
+
+
+def migrate_to_latest():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    return migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes("crm"))

@@ -4,8 +4,6 @@ import contextlib
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,6 +19,8 @@ from crm.phones import (
     validate_phone,
 )
 from crm.search import search
+
+from .helpers import migrate_to, migrate_to_latest
 
 SAME_NUMBER = [
     "+966501112233",
@@ -232,18 +232,9 @@ def test_sharing_nothing_matches_nothing():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migration_fills_normal_forms_and_reverses():
-    from crm import search_index
-
     before, after = [("crm", "0008_open_tasks_by_due_date")], [("crm", "0010_phones")]
 
-    def migrate(target):
-        executor = MigrationExecutor(connection)
-        search_index.drop_triggers()
-        executor.migrate(target)
-        search_index.ensure()
-        return executor.loader.project_state(target).apps
-
-    old = migrate(before)
+    old = migrate_to(before)
     owner = old.get_model("auth", "User").objects.create(username="migrated")
     old.get_model("crm", "Lead").objects.create(
         name="Old Lead", phone="٠٥٠١١١٢٢٣٣", email="Old@Example.com", owner=owner
@@ -251,17 +242,16 @@ def test_migration_fills_normal_forms_and_reverses():
     old.get_model("crm", "Contact").objects.create(
         name="Old Customer", phone="050 111 2233", owner=owner, phone_key="501112233"
     )
-    new = migrate(after)
+    new = migrate_to(after)
     lead = new.get_model("crm", "Lead").objects.get()
     assert (lead.phone_e164, lead.email_key) == ("+966501112233", "old@example.com")
     assert "0501112233" in lead.search_text
     assert new.get_model("crm", "Contact").objects.get().phone_e164 == "+966501112233"
-    back = migrate(before)
+    back = migrate_to(before)
     contact = back.get_model("crm", "Contact").objects.get()
     assert contact.phone_key == "501112233"
     assert "+966501112233" not in contact.search_text
-    leaf = MigrationExecutor(connection).loader.graph.leaf_nodes("crm")
-    migrate(leaf)
+    migrate_to_latest()
 
 
 # --- Shown left to right ---------------------------------------------------------------------

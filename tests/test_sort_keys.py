@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from crm.factories import (
 )
 from crm.models import Opportunity, TaskStatus
 
+from .helpers import migrate_to, migrate_to_latest
 from .test_races import at_once
 
 pytestmark = pytest.mark.django_db
@@ -114,21 +114,12 @@ def test_the_kept_name_is_not_a_change_in_the_deals_history(rep_client, rep, dea
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migration_fills_the_kept_names_and_reverses():
-    from crm import search_index
-
     before, after = (
         [("crm", "0012_board_rotting")],
         [("crm", "0013_deal_customer_name_sort_indexes")],
     )
 
-    def migrate(target):
-        executor = MigrationExecutor(connection)
-        search_index.drop_triggers()
-        executor.migrate(target)
-        search_index.ensure()
-        return executor.loader.project_state(target).apps
-
-    old = migrate(before)
+    old = migrate_to(before)
     owner = old.get_model("auth", "User").objects.create(username="migrated")
     contact = old.get_model("crm", "Contact").objects.create(name="Old Customer", owner=owner)
     lead = old.get_model("crm", "Lead").objects.create(
@@ -139,12 +130,12 @@ def test_migration_fills_the_kept_names_and_reverses():
         old.get_model("crm", "Opportunity").objects.create(
             name=name, stage=first, owner=owner, amount=1, **links
         )
-    new = migrate(after)
+    new = migrate_to(after)
     kept = dict(new.get_model("crm", "Opportunity").objects.values_list("name", "customer_name"))
     assert kept == {"For a customer": "Old Customer", "For a lead": "Old Lead"}
-    back = migrate(before)
+    back = migrate_to(before)
     assert back.get_model("crm", "Opportunity").objects.count() == 2
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("crm"))
+    migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
