@@ -136,7 +136,10 @@ def apply_each(request, records, write) -> tuple[int, list[str]]:
     """
     done, skipped = 0, []
     with transaction.atomic():
-        for record in records:
+        # In id order, the order in which every writer of several records takes their rows (a
+        # rename rewriting its deals): two writers taking them in other orders could wait on
+        # each other.
+        for record in sorted(records, key=lambda record: record.pk):
             try:
                 with transaction.atomic():
                     write(record)
@@ -283,7 +286,7 @@ class AuditedAdmin(KeysFirstChangelist, LeftToRightInputs, SimpleHistoryAdmin):
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
+        for obj in queryset.order_by("pk"):  # in id order, as ``apply_each``
             self.service().delete(obj, by=request.user)
 
     def report_skipped(self, request, skipped: list[str]) -> None:

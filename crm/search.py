@@ -105,7 +105,7 @@ def walking_the_sort(keys):
     whose filters match more rows than they count (``paging.COUNT_LIMIT``)."""
     token = WALK_THE_SORT.set(True)
     try:
-        sql, params = keys.query.sql_with_params()
+        sql, params = keys.query.get_compiler(using=keys.db).as_sql()
     finally:
         WALK_THE_SORT.reset(token)
     return RawSQL(sql, params)

@@ -266,3 +266,150 @@ def test_deal_list_by_stage_follows_the_pipeline_even_when_reordered(rep_client,
     in_order = ["In prospecting", "In negotiation", "In proposal"]
     assert deal_names(rep_client, "stage") == in_order
     assert deal_names(rep_client, "-stage") == in_order[::-1]
+
+
+# -- the kept name against renames, conversions and bulk actions, at the same moment ----------
+
+
+def in_threads(*writes):
+    """Run each write in its own thread and connection; returns what each raised (None: fine)."""
+    import threading
+
+    raised = [None] * len(writes)
+
+    def run(index, write):
+        try:
+            write()
+        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+            raised[index] = repr(error)[:300]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(writes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return raised
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_race_clearing_the_customer_against_a_lead_rename(on_postgres, manager, monkeypatch):
+    """The deal falls back to its lead's name while the lead is renamed: the new name wins."""
+    import threading
+
+    from django.db import transaction
+
+    import crm.services.leads as lead_services
+
+    lead = LeadFactory(owner=manager, name="Old Lead")
+    deal = OpportunityFactory(owner=manager, contact=ContactFactory(owner=manager), lead=lead)
+    renamed, deal_saved, rename_done = threading.Event(), threading.Event(), threading.Event()
+    update_record = lead_services.update_record
+
+    def rename_then_wait(*args, **kwargs):
+        result = update_record(*args, **kwargs)
+        renamed.set()
+        deal_saved.wait(2)  # let the deal be saved now, if it can be, before the deals' rewrite
+        return result
+
+    monkeypatch.setattr(lead_services, "update_record", rename_then_wait)
+
+    def rename():
+        services.lead_update(lead=lead, by=manager, data={"name": "New Lead"})
+        rename_done.set()
+
+    def clear():
+        renamed.wait(5)
+        with transaction.atomic():  # kept open until the rename is done
+            stored = Opportunity.objects.get(pk=deal.pk)
+            services.opportunity_update(opportunity=stored, by=manager, data={"contact": None})
+            deal_saved.set()
+            rename_done.wait(5)
+
+    assert in_threads(rename, clear) == [None, None]
+    deal.refresh_from_db()
+    assert (deal.contact_id, deal.customer_name) == (None, "New Lead")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_race_conversion_against_a_deal_edit_does_not_deadlock(on_postgres, manager, monkeypatch):
+    import threading
+    import time
+
+    import crm.services.leads as lead_services
+
+    lead = LeadFactory(owner=manager)
+    customer = ContactFactory(owner=manager, name="Existing Customer")
+    deal = OpportunityFactory(owner=manager, contact=None, lead=lead)
+    lead_locked = threading.Event()
+    lock = lead_services.lock
+
+    def slow_lock(model, pk):
+        row = lock(model, pk)
+        if model.__name__ == "Lead":
+            lead_locked.set()
+            time.sleep(0.5)  # the deal's edit starts now, between the lead and the customer
+        return row
+
+    monkeypatch.setattr(lead_services, "lock", slow_lock)
+
+    def convert():
+        services.lead_convert(lead=lead, by=manager, contact=customer)
+
+    def edit():
+        lead_locked.wait(5)
+        services.opportunity_update(
+            opportunity=Opportunity.objects.get(pk=deal.pk),
+            by=manager,
+            data={"contact": customer, "lead": lead},
+        )
+
+    assert in_threads(convert, edit) == [None, None]
+    deal.refresh_from_db()
+    assert (deal.contact_id, deal.customer_name) == (customer.pk, "Existing Customer")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_race_a_rename_against_an_admin_bulk_move_does_not_deadlock(
+    on_postgres, manager, monkeypatch
+):
+    """An admin action moves a customer's deals in one transaction while the customer is
+    renamed (which rewrites those deals): both finish, the deals moved and renamed."""
+    import threading
+    import time
+
+    from crm.admin import apply_each
+
+    customer = ContactFactory(owner=manager, name="Before")
+    deals = [OpportunityFactory(owner=manager, contact=customer, lead=None) for _ in range(3)]
+    target = stage("qualification")
+    first_moved = threading.Event()
+
+    def move(deal):
+        services.opportunity_move_stage(opportunity=deal, stage=target, by=manager)
+        first_moved.set()
+        time.sleep(0.3)
+
+    def bulk():
+        newest_first = sorted(deals, key=lambda deal: -deal.pk)  # the changelist's order
+        done, skipped = apply_each(None, newest_first, move)
+        assert (done, skipped) == (3, [])
+
+    def rename():
+        first_moved.wait(5)
+        services.contact_update(contact=customer, by=manager, data={"name": "After"})
+
+    assert in_threads(bulk, rename) == [None, None]
+    stored = Opportunity.objects.filter(pk__in=[deal.pk for deal in deals])
+    assert set(stored.values_list("stage", "customer_name")) == {(target.pk, "After")}
+
+
+def test_deal_list_by_stage_with_two_stages_in_one_place_sorts_them_as_one(rep_client, rep):
+    from crm.models import Stage
+
+    for code in ("negotiation", "prospecting", "proposal"):
+        OpportunityFactory(name=f"In {code}", stage=stage(code), owner=rep)
+    # Negotiation put at proposal's position: their deals are one group, in the deals' order.
+    Stage.objects.filter(code="negotiation").update(order=stage("proposal").order)
+    assert deal_names(rep_client, "stage") == ["In prospecting", "In negotiation", "In proposal"]

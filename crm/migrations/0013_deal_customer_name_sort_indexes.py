@@ -12,7 +12,7 @@ def fill_customer_names(apps, schema_editor):
     from crm.models.pipeline import customer_name_expression
 
     Opportunity = apps.get_model("crm", "Opportunity")
-    Opportunity.objects.update(
+    Opportunity.objects.using(schema_editor.connection.alias).update(
         customer_name=customer_name_expression(
             apps.get_model("crm", "Contact"), apps.get_model("crm", "Lead")
         )

@@ -151,8 +151,18 @@ class OpportunityQuerySet(models.QuerySet):
 
     def refresh_customer_names(self) -> int:
         """Rewrite ``customer_name`` of these deals from their customers' or leads' names, in
-        one UPDATE (after a rename, a conversion's re-linking, or a bulk insert)."""
-        return self.update(customer_name=customer_name_expression())
+        one UPDATE (after a rename, or a conversion's re-linking). Call inside a transaction.
+
+        The deals are locked first, in id order, the order in which every writer of several
+        deals in one transaction takes them (the admin's actions): one UPDATE would take them
+        in whatever order it meets them, and could wait for a deal that waits for it.
+        """
+        ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return 0
+        return Opportunity.objects.filter(pk__in=ids).update(
+            customer_name=customer_name_expression()
+        )
 
     def for_list(self) -> OpportunityQuerySet:
         """With what a list of deals shows, expected value included."""

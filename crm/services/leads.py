@@ -200,7 +200,8 @@ def lead_convert(
     # The lead's interactions, tasks and deals follow it to the customer (and stay linked to the
     # lead), each change kept in the records' history.
     for related in (lead.interactions, lead.tasks, lead.opportunities):
-        records = list(related.filter(contact__isnull=True))
+        # Locked in id order, as every writer of several records takes them (see apply_each).
+        records = list(related.filter(contact__isnull=True).select_for_update().order_by("pk"))
         for record in records:
             record.contact = contact
             record.updated_at = now

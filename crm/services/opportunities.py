@@ -99,15 +99,31 @@ def _stage_events(deal: Opportunity, by, changes: Changes) -> list:
     ]
 
 
-def _lock_linked(data: Mapping[str, Any]) -> None:
-    """Hold the customer and lead a deal is saved with (a share of their rows) until the
-    transaction ends, before the deal's own row, so that the name the deal keeps of them
-    (``customer_name``) cannot be read while a rename of theirs is on its way: the rename
-    waits, then rewrites the deal. Customer, then lead, then deal, as a rename takes them."""
-    for name, model in (("contact", Contact), ("lead", Lead)):
-        linked = data.get(name)
-        if linked is not None:
-            list(model.objects.select_for_update(no_key=True).filter(pk=linked.pk).values("pk"))
+def _lock_linked(data: Mapping[str, Any], deal: Opportunity | None = None) -> None:
+    """Before a deal is saved with other links, hold (a share of) the rows of every lead and
+    customer its name may come from, before and after, until the transaction ends.
+
+    A deal keeps its customer's name, else its lead's (``customer_name``), read when it is
+    saved; a rename of that customer or lead rewrites its deals. Held, the name cannot be read
+    while a rename is on its way: the rename waits, then rewrites the deal with the rest. The
+    order is the one every writer takes: leads, then customers (each by id), then deals, as a
+    conversion takes its lead and then its customer, and a rename its record and then its deals.
+    """
+    if "contact" not in data and "lead" not in data:
+        return  # the deal's name keeps its source; a rename meanwhile waits for its row
+    linked = {"lead": set(), "contact": set()}
+    if deal is not None:
+        stored = Opportunity.objects.filter(pk=deal.pk).values("contact_id", "lead_id").first()
+        for name in linked:
+            if stored and stored[f"{name}_id"] is not None:
+                linked[name].add(stored[f"{name}_id"])
+    for name in linked:
+        if data.get(name) is not None:
+            linked[name].add(data[name].pk)
+    for name, model in (("lead", Lead), ("contact", Contact)):
+        if linked[name]:
+            rows = model.objects.select_for_update(no_key=True).filter(pk__in=linked[name])
+            list(rows.order_by("pk").values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -133,7 +149,7 @@ def opportunity_update(
     seen_version: datetime.datetime | None = None,
 ) -> Opportunity:
     """Change the deal's fields in ``data``, the stage rule applied; refuse a stale edit."""
-    _lock_linked(data)
+    _lock_linked(data, opportunity)
     deal, changes = update_record(
         opportunity, by=by, data=data, seen_version=seen_version, rule=_stage_rule
     )

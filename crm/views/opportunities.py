@@ -1,5 +1,7 @@
 """Opportunities: the list, the record's page with its stage path, and its forms."""
 
+from itertools import pairwise
+
 from django.db.models import F
 from django.utils.functional import cached_property
 
@@ -33,9 +35,10 @@ class OpportunityListView(CRMListView):
 
     @cached_property
     def stages_follow_their_ids(self) -> bool:
-        """Whether the pipeline's order is its stages' id order (until a manager reorders them)."""
-        ids = list(Stage.objects.order_by("order", "pk").values_list("pk", flat=True))
-        return ids == sorted(ids)
+        """Whether the pipeline's order is its stages' id order (until a manager reorders
+        them): each stage's position strictly after the one of the stage made before it."""
+        positions = list(Stage.objects.order_by("pk").values_list("order", flat=True))
+        return all(earlier < later for earlier, later in pairwise(positions))
 
     def get_ordering(self):
         if self.get_sort().lstrip("-") == "stage" and self.stages_follow_their_ids:
