@@ -22,25 +22,34 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 JSON = {"accept": "application/json"}
 
 
-def at_once(*requests):
-    """Run each request (a callable returning a response) in its own thread and connection,
-    all released together; returns their status codes in the same order."""
-    barrier = threading.Barrier(len(requests))
-    statuses = [None] * len(requests)
+def in_threads(*calls, together=True):
+    """Run each call in its own thread and connection (``together``: all released at once);
+    returns what each returned, or what it raised (as text), in the same order."""
+    barrier = threading.Barrier(len(calls)) if together else None
+    results = [None] * len(calls)
 
-    def run(index, request):
+    def run(index, call):
         try:
-            barrier.wait(timeout=10)
-            statuses[index] = request().status_code
+            if barrier is not None:
+                barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the test shows whatever went wrong
+            results[index] = f"raised {error!r}"[:300]
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(requests)]
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    return statuses
+    return results
+
+
+def at_once(*requests):
+    """Fire each request (a callable returning a response) at once, each from its own
+    connection; returns their status codes in the same order (or what a request raised)."""
+    return [getattr(result, "status_code", result) for result in in_threads(*requests)]
 
 
 def browser(user):

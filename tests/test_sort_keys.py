@@ -21,7 +21,7 @@ from crm.factories import (
 from crm.models import Opportunity, TaskStatus
 
 from .helpers import migrate_to, migrate_to_latest
-from .test_races import at_once
+from .test_races import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -147,12 +147,10 @@ def test_race_rename_against_relink_and_moves_keeps_the_name_right(on_postgres, 
     linked = [OpportunityFactory(contact=other, lead=None, owner=rep) for _ in range(3)]
     moved = [OpportunityFactory(contact=customer, lead=None, owner=rep) for _ in range(3)]
     open_stage = stage("qualification")
-    done = type("Done", (), {"status_code": 200})  # at_once reads a status; None = it raised
 
     def call(write):
         def run():
-            write()
-            return done
+            write()  # returns nothing: in_threads reports what a write raised
 
         return run
 
@@ -174,8 +172,8 @@ def test_race_rename_against_relink_and_moves_keeps_the_name_right(on_postgres, 
         )
 
     requests = [rename(0), *map(relink, linked), rename(1), *map(move, moved)]
-    statuses = at_once(*requests)
-    assert statuses == [200] * len(requests), statuses
+    raised = in_threads(*requests)
+    assert raised == [None] * len(requests), raised
     customer.refresh_from_db()
     names = set(
         Opportunity.objects.filter(contact=customer).values_list("customer_name", flat=True)
@@ -271,28 +269,6 @@ def test_deal_list_by_stage_follows_the_pipeline_even_when_reordered(rep_client,
 # -- the kept name against renames, conversions and bulk actions, at the same moment ----------
 
 
-def in_threads(*writes):
-    """Run each write in its own thread and connection; returns what each raised (None: fine)."""
-    import threading
-
-    raised = [None] * len(writes)
-
-    def run(index, write):
-        try:
-            write()
-        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
-            raised[index] = repr(error)[:300]
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(writes)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return raised
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_race_clearing_the_customer_against_a_lead_rename(on_postgres, manager, monkeypatch):
     """The deal falls back to its lead's name while the lead is renamed: the new name wins."""
@@ -327,7 +303,7 @@ def test_race_clearing_the_customer_against_a_lead_rename(on_postgres, manager, 
             deal_saved.set()
             rename_done.wait(5)
 
-    assert in_threads(rename, clear) == [None, None]
+    assert in_threads(rename, clear, together=False) == [None, None]
     deal.refresh_from_db()
     assert (deal.contact_id, deal.customer_name) == (None, "New Lead")
 
@@ -365,7 +341,7 @@ def test_race_conversion_against_a_deal_edit_does_not_deadlock(on_postgres, mana
             data={"contact": customer, "lead": lead},
         )
 
-    assert in_threads(convert, edit) == [None, None]
+    assert in_threads(convert, edit, together=False) == [None, None]
     deal.refresh_from_db()
     assert (deal.contact_id, deal.customer_name) == (customer.pk, "Existing Customer")
 
@@ -400,7 +376,7 @@ def test_race_a_rename_against_an_admin_bulk_move_does_not_deadlock(
         first_moved.wait(5)
         services.contact_update(contact=customer, by=manager, data={"name": "After"})
 
-    assert in_threads(bulk, rename) == [None, None]
+    assert in_threads(bulk, rename, together=False) == [None, None]
     stored = Opportunity.objects.filter(pk__in=[deal.pk for deal in deals])
     assert set(stored.values_list("stage", "customer_name")) == {(target.pk, "After")}
 
