@@ -29,7 +29,7 @@ from .base import (
     update_record,
     write_fields,
 )
-from .opportunities import opportunity_create
+from .opportunities import opportunity_create, refresh_customer_names
 
 # The lead's fields that a new customer takes, and that fill an existing customer's blanks.
 CONTACT_FIELDS_FROM_LEAD = ("name", "company", "title", "email", "phone")
@@ -84,7 +84,7 @@ def lead_update(
         lead, by=by, data=data, seen_version=seen_version, rule=_status_rule
     )
     if changed(changes, "name"):  # its deals without a customer show (and sort by) its name
-        lead.opportunities.filter(contact__isnull=True).refresh_customer_names()
+        refresh_customer_names(lead.opportunities.filter(contact__isnull=True))
     _announce_changes(lead, by, changes)
     return lead
 
@@ -210,7 +210,7 @@ def lead_convert(
                 records, related.model, ["contact", "updated_at"], default_user=by
             )
     # Its deals now name the customer (bulk_update_with_history skips their save()).
-    lead.opportunities.filter(contact=contact).refresh_customer_names()
+    refresh_customer_names(lead.opportunities.filter(contact=contact))
 
     lead.status = LeadStatus.CONVERTED
     lead.contact = contact

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from .. import events
 from ..models import Contact, Lead, Opportunity, Stage, StageChange
+from ..models.pipeline import customer_name_expression
 from .base import Changes, announce, changed, create_record, delete_record, update_record
 
 PROSPECTING = "prospecting"
@@ -124,6 +125,21 @@ def _lock_linked(data: Mapping[str, Any], deal: Opportunity | None = None) -> No
         if linked[name]:
             rows = model.objects.select_for_update(no_key=True).filter(pk__in=linked[name])
             list(rows.order_by("pk").values_list("pk", flat=True))
+
+
+def refresh_customer_names(deals) -> int:
+    """Rewrite ``customer_name`` of ``deals`` (a queryset) from their customers' or leads'
+    names, in one UPDATE: after a rename, or a conversion's re-linking. Call inside the
+    rename's or conversion's transaction.
+
+    The deals are locked first, in id order, the order in which every writer of several deals
+    in one transaction takes them (the admin's actions): one UPDATE would take them in
+    whatever order it meets them, and could wait for a deal that waits for it.
+    """
+    ids = list(deals.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    return Opportunity.objects.filter(pk__in=ids).update(customer_name=customer_name_expression())
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from ..models import Campaign, Contact
 from .base import changed, create_record, delete_record, update_record
+from .opportunities import refresh_customer_names
 
 
 @transaction.atomic
@@ -24,7 +25,7 @@ def contact_update(
 ) -> Contact:
     contact, changes = update_record(contact, by=by, data=data, seen_version=seen_version)
     if changed(changes, "name"):  # the row stays locked: no deal can read the old name now
-        contact.opportunities.refresh_customer_names()
+        refresh_customer_names(contact.opportunities.all())
     return contact
 
 

@@ -145,6 +145,9 @@ class SortMixin:
     sort_fields: dict[str, str] = {}
     default_ordering: tuple[str, ...] = ("-created_at", "-pk")
 
+    def get_sort_fields(self) -> dict:
+        return self.sort_fields
+
     def get_sort(self) -> str:
         """The validated ``ordering`` parameter, or "" for the default order."""
         value = self.request.GET.get("ordering", "")
@@ -155,7 +158,7 @@ class SortMixin:
         if not sort:
             return self.default_ordering
         descending = sort.startswith("-")
-        expression = self.sort_fields[sort.lstrip("-")]
+        expression = self.get_sort_fields()[sort.lstrip("-")]
         if isinstance(expression, SortKey):
             keys, descending = expression.keys, descending != expression.flipped
         else:

@@ -1,15 +1,12 @@
 """Opportunities: the list, the record's page with its stage path, and its forms."""
 
-from itertools import pairwise
-
-from django.db.models import F
 from django.utils.functional import cached_property
 
 from .. import columns, services
 from ..filters import OpportunityFilter
 from ..forms import OpportunityForm
 from ..models import Opportunity, Stage
-from ..models.pipeline import EXPECTED_VALUE_ORDER
+from ..models.pipeline import EXPECTED_VALUE_ORDER, stage_sort_key
 from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
 
 
@@ -33,21 +30,16 @@ class OpportunityListView(CRMListView):
     def get_rows(self):
         return Opportunity.objects.for_list()
 
-    @cached_property
-    def stages_follow_their_ids(self) -> bool:
-        """Whether the pipeline's order is its stages' id order (until a manager reorders
-        them): each stage's position strictly after the one of the stage made before it."""
-        positions = list(Stage.objects.order_by("pk").values_list("order", flat=True))
-        return all(earlier < later for earlier, later in pairwise(positions))
+    def get_sort_fields(self) -> dict:
+        if self.get_sort().lstrip("-") != "stage":
+            return self.sort_fields
+        return {**self.sort_fields, "stage": self.stage_key}
 
-    def get_ordering(self):
-        if self.get_sort().lstrip("-") == "stage" and self.stages_follow_their_ids:
-            # The same order, read from the deals' own (stage, id) index: sorting 300,000 deals
-            # by the joined stage's position took 85-100 ms at 1M leads, this 25 index entries.
-            key = F("stage_id")
-            descending = self.get_sort().startswith("-")
-            return (key.desc(), F("pk").desc()) if descending else (key.asc(), F("pk").asc())
-        return super().get_ordering()
+    @cached_property
+    def stage_key(self) -> str:
+        # The pipeline's order read from the deals' own (stage, id) index while it can be:
+        # sorting 300,000 deals by the joined stage's position took 85-100 ms at 1M leads.
+        return stage_sort_key()
 
 
 class OpportunityDetailView(CRMDetailView):

@@ -59,3 +59,41 @@ def test_admin_lead_changelist_phone_reads_left_to_right(page, language, width):
     assert drawn["direction"] == "ltr"
     # "+" first, on the left: not "966539566621+".
     assert drawn["plus"]["right"] <= drawn["last"]["left"], drawn
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_admin_says_more_than_the_cap_where_it_would_count(page, monkeypatch, language, width):
+    """Past the count limit (lowered here to 3), the changelist says "More than 3 leads" under
+    the list and beside the search, readable on a phone, in either language."""
+    from crm import paging
+
+    monkeypatch.setattr(paging, "COUNT_LIMIT", 3)
+    manager = UserFactory(username="mona", is_staff=True, password=PASSWORD)
+    manager.groups.add(Group.objects.get(name="Sales manager"))
+    UserPreference.objects.remember_language(user=manager, language=language)
+    LeadFactory.create_batch(5, company="Wilson Trading", owner=manager)
+    page.set_viewport_size({"width": width, "height": 900})
+
+    page.goto("/accounts/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
+    page.wait_for_url("**/crm/")
+    page.goto("/admin/crm/lead/?q=Wilson")
+
+    counted = page.locator("#changelist-search .quiet")
+    paging_line = page.locator("p.paginator")
+    if language == "ar":
+        expect(counted).to_contain_text("أكثر من 3 نتيجة")
+        expect(paging_line).to_contain_text("أكثر من 3 من")
+    else:
+        expect(counted).to_contain_text("More than 3 results")
+        expect(paging_line).to_contain_text("More than 3 leads")
+    for shown in (counted, paging_line):
+        shown.scroll_into_view_if_needed()
+        expect(shown).to_be_visible()
+        drawn = shown.bounding_box()
+        assert drawn["x"] >= -1 and drawn["x"] + drawn["width"] <= width + 1, (shown, drawn)
+    # The rows are all there, each with its check-box, in the same markup as Django's own.
+    expect(page.locator("input.action-select")).to_have_count(5)
