@@ -63,7 +63,10 @@ class Page:
     variant: str = ""  # page1, middle, last, search, filter, sort (lists and admin)
     search: str = ""  # the words searched, for search variants
     as_admin: bool = False
-    uncached: bool = False  # the cache is emptied before each request (the dashboard's figures)
+    # Before each request, the dashboard's team figures are made "stale" (older than their
+    # limit: the page shows them and queues a refresh for a worker) or "cold" (none kept: the
+    # page computes them itself).
+    figures: str = ""
 
 
 def url_with(name: str, params: dict | None = None, **kwargs) -> str:
@@ -281,15 +284,16 @@ def plan_pages(user) -> Plan:
             pages.append(Page(f"{record}-detail #{pk} ({why})", url, "detail", record))
     pages.append(Page("opportunity-board", url_with("crm:opportunity-board"), "board"))
     pages.append(Page("dashboard", url_with("crm:dashboard"), "dashboard"))
-    pages.append(
-        Page(
-            "dashboard, team figures recomputed",
-            url_with("crm:dashboard"),
-            "dashboard",
-            variant="uncached",
-            uncached=True,
+    for figures, name in (("stale", "team figures stale"), ("cold", "no team figures kept")):
+        pages.append(
+            Page(
+                f"dashboard, {name}",
+                url_with("crm:dashboard"),
+                "dashboard",
+                variant=figures,
+                figures=figures,
+            )
         )
-    )
     pk, _why = records["convert"]
     if pk is None:
         raise CommandError(

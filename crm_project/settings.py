@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "django_celery_beat",
+    "django_celery_results",
     "crm",
 ]
 
@@ -184,6 +186,45 @@ CRM_PHONE_REGION = os.environ.get("CRM_PHONE_REGION", "SA").strip().upper() or "
 # How long the dashboard keeps its team-wide figures (they aggregate every lead and deal); 0
 # recomputes them on every request. The page shows their time.
 CRM_DASHBOARD_CACHE_SECONDS = int(os.environ.get("CRM_DASHBOARD_CACHE_SECONDS", "60"))
+
+# Redis, when set, is the cache every app server and worker shares (the dashboard's figures
+# among others) and Celery's broker. Without it the cache is each process's own memory and
+# jobs run in the process that asks for them, so the demo needs nothing installed.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "crm"),
+        }
+    }
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A job's message is acknowledged once it has run, so a worker killed in the middle of one
+# leaves it to be run again (the jobs are idempotent); one job fetched at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged job to another worker after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_EXPIRES = datetime.timedelta(days=7)
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "crm")
+# Schedules live in the database (managers can change them in the admin); these are written
+# there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {}
+if CRM_DASHBOARD_CACHE_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["dashboard team figures"] = {
+        "task": "crm.refresh_team_figures",
+        "schedule": datetime.timedelta(seconds=CRM_DASHBOARD_CACHE_SECONDS),
+        "options": {"expires": CRM_DASHBOARD_CACHE_SECONDS},
+    }
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -123,7 +123,11 @@ def test_bench_crm_failing_page_is_reported_and_fails_the_command(monkeypatch):
         )  # fmt: skip
 
     rows = json.loads(out.getvalue())["rows"]
-    assert [row["name"] for row in rows] == ["dashboard", "dashboard, team figures recomputed"]
+    assert [row["name"] for row in rows] == [
+        "dashboard",
+        "dashboard, team figures stale",
+        "dashboard, no team figures kept",
+    ]
     assert all(row["status"] == 500 for row in rows)
     assert all("dashboard broke" in row["error"] for row in rows)
 

@@ -20,7 +20,7 @@ from crm.factories import (
     stage,
 )
 from crm.models import Lead, LeadStatus, Opportunity, Stage, TaskStatus
-from crm.views.dashboard import month_starts
+from crm.reports.team import month_starts
 
 pytestmark = pytest.mark.django_db
 
@@ -170,6 +170,25 @@ def test_dashboard_my_tasks_overdue_first_and_only_mine(rep_client, rep):
     assert reverse("crm:task-detail", args=[overdue.pk]) in content
     assert "Not mine" not in content
     assert "Finished" not in content and "Cancelled" not in content
+
+
+def test_dashboard_my_tasks_are_read_in_order_from_an_index(on_postgres, rep, rf):
+    from django.db import connection
+
+    from crm.views import DashboardView
+
+    TaskFactory.create_batch(3, assigned_to=rep)
+    view = DashboardView()
+    view.request = rf.get(URL)
+    view.request.user = rep
+    sql, params = view.my_tasks().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask for the index
+        cursor.execute("EXPLAIN " + sql, params)
+        shown = "\n".join(row[0] for row in cursor.fetchall())
+    # No sort of every open task of the rep (34 ms at 1M leads): the first ten, in order.
+    assert "crm_task_open_mine_idx" in shown, shown
+    assert "Sort" not in shown, shown
 
 
 def test_dashboard_my_tasks_are_limited(rep_client, rep):

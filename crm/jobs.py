@@ -1,0 +1,37 @@
+"""Background jobs, run by a Celery worker (``celery -A crm_project worker``) or, with no
+``REDIS_URL``, in the process that asks for them.
+
+Every job is idempotent: run twice, or again after a worker died in the middle of it (its
+message is acknowledged only once it has finished, so a lost worker's jobs are run again),
+it leaves the same state. A job that fails on a passing cause (the database or the broker
+away) is retried with a growing delay.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .reports import team
+
+RETRIED = {
+    "autoretry_for": (
+        OperationalError,  # the database away, a deadlock, a lock timeout
+        InterfaceError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        ConnectionError,
+    ),
+    "retry_backoff": 2,  # seconds: 2, 4, 8, ...
+    "retry_backoff_max": 5 * 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="crm.refresh_team_figures", ignore_result=True, **RETRIED)
+def refresh_team_figures() -> None:
+    """The dashboard's team figures, computed and kept for every page (beat runs it)."""
+    team.refresh()

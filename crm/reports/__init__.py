@@ -1,0 +1,1 @@
+"""Figures computed from many records: the dashboard's team figures (later, the reports)."""

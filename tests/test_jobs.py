@@ -1,0 +1,238 @@
+"""Background jobs: the dashboard's team figures computed off the request, retried when the
+database fails for a moment, and run by a real Celery worker over the Redis on loopback."""
+
+import datetime
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+from celery.result import AsyncResult
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import OperationalError, connection
+from django.test import override_settings
+from django.urls import reverse
+
+from crm import jobs
+from crm.factories import LeadFactory
+from crm.reports import team
+from crm_project.celery import app as celery_app
+
+URL = reverse("crm:dashboard")
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def age_the_figures(**delta):
+    """Make the kept figures look computed ``delta`` ago."""
+    figures = cache.get(team.cache_key())
+    figures["as_of"] -= datetime.timedelta(**delta)
+    cache.set(team.cache_key(), figures)
+    return figures
+
+
+@pytest.fixture
+def queued_jobs(monkeypatch):
+    """Jobs asked for are recorded, not run: as with a worker elsewhere."""
+    asked = []
+
+    def delay(*args, **kwargs):
+        asked.append((args, kwargs))
+        return AsyncResult(str(uuid.uuid4()))  # queued for a worker elsewhere
+
+    monkeypatch.setattr(jobs.refresh_team_figures, "delay", delay)
+    return asked
+
+
+@pytest.mark.django_db
+def test_stale_figures_are_shown_while_one_refresh_is_asked_for(
+    rep_client, settings, queued_jobs, django_assert_max_num_queries
+):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    LeadFactory.create_batch(2)
+    first = rep_client.get(URL)  # none kept: this request computes them
+    assert first.context["leads"]["total"] == 2
+    LeadFactory()
+    age_the_figures(seconds=61)
+
+    # session, user, 2 for the permissions, my tasks and active deals: no aggregate at all
+    with django_assert_max_num_queries(6):
+        second = rep_client.get(URL)
+    assert second.context["leads"]["total"] == 2  # shown, and said how old
+    assert "Team figures as of" in second.content.decode()
+    assert len(queued_jobs) == 1
+    rep_client.get(URL)
+    assert len(queued_jobs) == 1  # one refresh asked for, however many pages ask
+
+    jobs.refresh_team_figures.apply()  # the worker runs it
+    third = rep_client.get(URL)
+    assert third.context["leads"]["total"] == 3
+    assert third.context["figures_as_of"] > first.context["figures_as_of"]
+    age_the_figures(seconds=61)
+    rep_client.get(URL)
+    assert len(queued_jobs) == 2  # the run released its claim: the next staleness asks again
+
+
+@pytest.mark.django_db
+def test_yesterdays_figures_are_stale_however_young(rep_client, settings, queued_jobs):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    rep_client.get(URL)
+    figures = cache.get(team.cache_key())
+    figures["day"] -= datetime.timedelta(days=1)  # computed at 23:59:59, now 00:00:00
+    cache.set(team.cache_key(), figures)
+    rep_client.get(URL)
+    assert len(queued_jobs) == 1
+
+
+@pytest.mark.django_db
+def test_without_a_worker_the_request_runs_the_refresh_and_shows_it(rep_client, settings):
+    assert celery_app.conf.task_always_eager  # no REDIS_URL: jobs run in the process
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    LeadFactory()
+    assert rep_client.get(URL).context["leads"]["total"] == 1
+    LeadFactory()
+    assert rep_client.get(URL).context["leads"]["total"] == 1  # fresh enough
+    age_the_figures(seconds=61)
+    assert rep_client.get(URL).context["leads"]["total"] == 2
+
+
+@pytest.mark.django_db
+def test_a_refresh_that_meets_a_passing_database_error_is_retried(monkeypatch):
+    runs = []
+    real = team.refresh
+
+    def flaky():
+        runs.append(1)
+        if len(runs) == 1:
+            raise OperationalError("the server closed the connection unexpectedly")
+        return real()
+
+    monkeypatch.setattr(team, "refresh", flaky)
+    result = jobs.refresh_team_figures.apply(throw=False)
+    assert result.successful(), result.traceback
+    assert len(runs) == 2
+    assert cache.get(team.cache_key())["leads"]["total"] == 0
+
+
+def test_beat_refreshes_the_figures_as_often_as_they_may_be_old(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["dashboard team figures"]
+    assert entry["task"] == jobs.refresh_team_figures.name
+    assert entry["schedule"] == datetime.timedelta(seconds=settings.CRM_DASHBOARD_CACHE_SECONDS)
+    assert jobs.refresh_team_figures.name in celery_app.tasks
+
+
+def reconnect(app) -> None:
+    """Forget the connections and queues Celery built from its earlier settings."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    for built in ("queues", "default_queue", "router"):
+        app.amqp.__dict__.pop(built, None)
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (the test database, once created)."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A real Celery worker in its own process, over the Redis on loopback and this test's
+    database (it sees what is committed); this process's cache and jobs use the same Redis,
+    as an app server does."""
+    name = f"crm-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm_project.settings_test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": REDIS,
+        "CELERY_QUEUE": name,
+        "CACHE_KEY_PREFIX": name,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crm_project", "worker", "--pool=solo"]
+        + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
+        + ["-n", f"{name}@%h"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen = []  # the worker's log, read all along so that its pipe never fills
+    reader = threading.Thread(target=lambda: seen.extend(process.stdout), daemon=True)
+    reader.start()
+    if not wait_for(lambda: any(" ready." in line for line in seen) or process.poll(), 60):
+        process.kill()
+    if process.poll() is not None:
+        pytest.fail("the worker did not start:\n" + "".join(seen))
+    process.log = seen
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS,
+            "KEY_PREFIX": name,
+        }
+    }
+    changed = ("broker_url", "task_always_eager", "task_default_queue")
+    before = {key: celery_app.conf[key] for key in changed}
+    celery_app.conf.update(broker_url=REDIS, task_always_eager=False, task_default_queue=name)
+    reconnect(celery_app)
+    try:
+        with override_settings(CACHES=caches):
+            yield process
+    finally:
+        celery_app.conf.update(before)
+        reconnect(celery_app)
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        process.stdout.close()
+        server = redis.Redis.from_url(REDIS)
+        for pattern in (f"{name}:*", f"_kombu.binding*.{name}"):
+            for key in server.scan_iter(pattern):
+                server.delete(key)
+
+
+def wait_for(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+# Decided before any fixture runs: on SQLite, emptying the database after a skipped
+# transactional test would unsettle the browser tests' saved rows.
+with_a_worker = pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="a worker needs a database another process can open: run on PostgreSQL",
+)
+
+
+@pytest.mark.slow
+@with_a_worker
+def test_a_worker_refreshes_the_figures_that_every_app_server_shows(worker, rep, client, settings):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    client.force_login(rep)
+    LeadFactory.create_batch(2)
+    first = client.get(URL)
+    assert first.context["leads"]["total"] == 2
+    LeadFactory()
+    figures = age_the_figures(seconds=61)
+
+    second = client.get(URL)  # stale: shown, and a refresh queued for the worker
+    assert second.context["leads"]["total"] == 2
+    assert wait_for(lambda: cache.get(team.cache_key())["as_of"] > figures["as_of"]), "".join(
+        worker.log
+    )
+    third = client.get(URL)
+    assert third.context["leads"]["total"] == 3
