@@ -10,6 +10,7 @@ class CrmConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate, pre_migrate
 
+        from .notifications import handlers  # noqa: F401 (subscribes the listeners)
         from .search_index import after_migrate, before_migrate
 
         pre_migrate.connect(before_migrate, sender=self, dispatch_uid="crm.search_index.pre")

@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 # How deep in a chain of automations the current write is: 0 for a person's own action.
 chain_depth: contextvars.ContextVar[int] = contextvars.ContextVar("chain_depth", default=0)
+# Set while a bulk write (an import) holds back the "assigned to you" notifications of its writes.
+assignments_held: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "assignments_held", default=False
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Event:
     by: Any = None
     changes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     depth: int = field(default_factory=chain_depth.get)
+    # Whether its new owner or assignee is told (no while an import holds them back); decided
+    # when the write happens, though the event is heard after the commit.
+    tells_assignee: bool = field(default_factory=lambda: not assignments_held.get())
 
     def old(self, name: str, default=None):
         return self.changes[name][0] if name in self.changes else default

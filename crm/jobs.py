@@ -9,11 +9,14 @@ away) is retried with a growing delay.
 
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .notifications import mail
 from .reports import team
 
 RETRIED = {
@@ -22,7 +25,8 @@ RETRIED = {
         InterfaceError,
         RedisConnectionError,
         RedisTimeoutError,
-        ConnectionError,
+        ConnectionError,  # the mail server away, among others
+        smtplib.SMTPException,
     ),
     "retry_backoff": 2,  # seconds: 2, 4, 8, ...
     "retry_backoff_max": 5 * 60,
@@ -35,3 +39,15 @@ RETRIED = {
 def refresh_team_figures() -> None:
     """The dashboard's team figures, computed and kept for every page (beat runs it)."""
     team.refresh()
+
+
+@shared_task(name="crm.send_notification_emails", ignore_result=True, **RETRIED)
+def send_notification_emails() -> int:
+    """Email the "at once" notifications still unread after their delay (beat: every minute)."""
+    return mail.send_due_emails()
+
+
+@shared_task(name="crm.send_notification_digests", ignore_result=True, **RETRIED)
+def send_notification_digests() -> int:
+    """Each person's daily digest of unread notifications (beat: at CRM_DIGEST_HOUR)."""
+    return mail.send_digests()

@@ -27,7 +27,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from import_export import fields, resources, results, widgets
 
-from . import services
+from . import notifications, services
 from .forms import CAMPAIGN_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, OPPORTUNITY_FIELDS
 from .models import Campaign, Contact, Lead, Opportunity, Stage
 from .services.base import take_saved
@@ -158,7 +158,9 @@ class CRMResource(resources.ModelResource):
             result = self.get_result_class()()
             result.append_base_error(self.get_error_result_class()(FileRefused(problem)))
             return result
-        return super().import_data(dataset, *args, **kwargs)
+        # A file of 10,000 leads is not 10,000 "assigned to you" notifications (or emails).
+        with notifications.held():
+            return super().import_data(dataset, *args, **kwargs)
 
     def column_problem(self, headers) -> str:
         """Why a file with these column headers cannot be imported ("" if it can)."""

@@ -25,6 +25,30 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("dashboard", views.DashboardView.as_view(), name="dashboard-alias"),
     path("search", views.GlobalSearchView.as_view(), name="search"),
+    # Notifications: the bell, the list, reading them, how each person is told
+    path("notifications", views.NotificationListView.as_view(), name="notification-list"),
+    path("notifications/bell", views.BellView.as_view(), name="notification-bell"),
+    path("notifications/menu", views.MenuView.as_view(), name="notification-menu"),
+    path(
+        "notifications/settings",
+        views.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
+    path(
+        "notifications/read-all",
+        views.NotificationReadAllView.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<id:pk>/open",
+        views.NotificationOpenView.as_view(),
+        name="notification-open",
+    ),
+    path(
+        "notifications/<id:pk>/read",
+        views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
     # Saved views of the lists
     path("views/save", views.SavedViewCreateView.as_view(), name="saved-view-create"),
     path("views/default", views.ListDefaultView.as_view(), name="saved-view-default"),

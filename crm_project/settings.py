@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -187,6 +188,28 @@ CRM_PHONE_REGION = os.environ.get("CRM_PHONE_REGION", "SA").strip().upper() or "
 # recomputes them on every request. The page shows their time.
 CRM_DASHBOARD_CACHE_SECONDS = int(os.environ.get("CRM_DASHBOARD_CACHE_SECONDS", "60"))
 
+# Notifications by email: "at once" ones wait this many seconds and go only if still unread;
+# digests go every day at this hour (TIME_ZONE). Links in emails start with CRM_SITE_URL.
+CRM_NOTIFICATION_EMAIL_DELAY = int(os.environ.get("CRM_NOTIFICATION_EMAIL_DELAY", "300"))
+CRM_DIGEST_HOUR = int(os.environ.get("CRM_DIGEST_HOUR", "7"))
+CRM_SITE_URL = os.environ.get("CRM_SITE_URL", "http://127.0.0.1:8000")
+
+# Email goes through SMTP when EMAIL_HOST is set; otherwise it is printed (development).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CRM <crm@localhost>")
+
 # Redis, when set, is the cache every app server and worker shares (the dashboard's figures
 # among others) and Celery's broker. Without it the cache is each process's own memory and
 # jobs run in the process that asks for them, so the demo needs nothing installed.
@@ -218,7 +241,17 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "crm")
 # Schedules live in the database (managers can change them in the admin); these are written
 # there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "notification emails": {
+        "task": "crm.send_notification_emails",
+        "schedule": datetime.timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
+    "notification digests": {
+        "task": "crm.send_notification_digests",
+        "schedule": crontab(hour=CRM_DIGEST_HOUR, minute=0),
+    },
+}
 if CRM_DASHBOARD_CACHE_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["dashboard team figures"] = {
         "task": "crm.refresh_team_figures",

@@ -13,7 +13,7 @@ from crm.factories import (
     TaskFactory,
     UserFactory,
 )
-from crm.models import Lead, Opportunity, SavedView, Task
+from crm.models import Lead, Notification, Opportunity, SavedView, Task
 
 from .helpers import admin_form, inline_prefix
 
@@ -29,6 +29,12 @@ ACTIONS = {
     "crm:task-complete",
     "crm:task-reopen",
     "crm:opportunity-move",
+}
+# Reading notifications: POST only; someone else's is missing (tests/test_notifications.py).
+NOTIFICATION_ACTIONS = {
+    "crm:notification-open",
+    "crm:notification-read",
+    "crm:notification-read-all",
 }
 # Saved views: POST only too; a refusal is said on the list (tests/test_saved_views.py).
 VIEW_ACTIONS = {
@@ -63,8 +69,10 @@ def world(owner):
     interaction = InteractionFactory(lead=lead, created_by=owner)
     task = TaskFactory(assigned_to=owner, lead=lead)
     saved = SavedView.objects.create(owner=owner, list="lead", name="Shared", shared=True)
+    notification = Notification.objects.create(recipient=owner, kind="automation", text="Hi")
     return {
         "saved": saved,
+        "notification": notification,
         "lead": lead,
         "contact": contact,
         "opportunity": opportunity,
@@ -82,7 +90,17 @@ def build(name, records):
         return reverse(name, args=["leads"]) + "?email=a@example.com"
     kind = name.split(":")[-1].split("-")[0]
     if kind in records and not name.endswith(
-        ("-list", "-create", "-board", "-quick-add", "-default")
+        (
+            "-list",
+            "-create",
+            "-board",
+            "-quick-add",
+            "-default",
+            "-bell",
+            "-menu",
+            "-settings",
+            "-all",
+        )
     ):
         return reverse(name, args=[records[kind].pk])
     return reverse(name)
@@ -107,13 +125,13 @@ def test_url_anonymous_is_sent_to_login(client, name):
     else:
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("login"))
-    if name in ACTIONS | VIEW_ACTIONS:
+    if name in ACTIONS | VIEW_ACTIONS | NOTIFICATION_ACTIONS:
         assert client.post(url).status_code == 302
 
 
 def expected_for_rep(name, own):
     """What a rep gets on ``name``: own records may change; others' only be seen."""
-    if name in ACTIONS | VIEW_ACTIONS:
+    if name in ACTIONS | VIEW_ACTIONS | NOTIFICATION_ACTIONS:
         return 405  # a GET on a change, whoever asks
     if name.endswith(("-update", "-convert")) and not own:
         return 403
@@ -129,13 +147,15 @@ def test_url_rep_gets_exactly_their_rights(rep_client, rep, name, own):
     if name in ACTIONS:
         post = rep_client.post(url, {"lost_reason": "x", "stage": records["opportunity"].stage_id})
         assert (post.status_code == 403) is (not own), url
+    if name in NOTIFICATION_ACTIONS - {"crm:notification-read-all"}:
+        assert (rep_client.post(url).status_code == 404) is (not own), url
 
 
 @pytest.mark.parametrize("name", [n for n in ALL_URLS if n.startswith("crm:")])
 def test_url_manager_may_do_everything(manager_client, name):
     records = world(UserFactory())
     url = build(name, records)
-    expected = 405 if name in ACTIONS | VIEW_ACTIONS else 200
+    expected = 405 if name in ACTIONS | VIEW_ACTIONS | NOTIFICATION_ACTIONS else 200
     assert manager_client.get(url).status_code == expected, url
 
 

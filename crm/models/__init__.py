@@ -30,6 +30,7 @@ from .choices import (
 )
 from .contact import Contact, ContactQuerySet
 from .lead import Lead, LeadQuerySet
+from .notifications import Delivery, Notification, NotificationKind, NotificationSetting
 from .pipeline import Opportunity, OpportunityQuerySet, Stage, StageChange, StageQuerySet
 from .preferences import UserPreference
 from .saved_views import ListDefault, SavedView
@@ -43,11 +44,15 @@ __all__ = [
     "CampaignQuerySet",
     "CampaignStatus",
     "Contact",
+    "Delivery",
     "ContactQuerySet",
     "Interaction",
     "InteractionKind",
     "InteractionOutcome",
     "Lead",
+    "Notification",
+    "NotificationKind",
+    "NotificationSetting",
     "LeadQuerySet",
     "LeadSource",
     "LeadStatus",

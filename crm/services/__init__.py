@@ -29,6 +29,12 @@ from .leads import (
     lead_reopen,
     lead_update,
 )
+from .notifications import (
+    notification_read,
+    notification_settings_set,
+    notifications_read_all,
+    notify,
+)
 from .opportunities import (
     first_stage,
     opportunity_create,
@@ -93,6 +99,10 @@ __all__ = [
     "lead_reopen",
     "lead_update",
     "list_default_set",
+    "notification_read",
+    "notification_settings_set",
+    "notifications_read_all",
+    "notify",
     "opportunity_create",
     "opportunity_delete",
     "opportunity_move_stage",

@@ -24,6 +24,15 @@ from .leads import (
     LeadUpdateView,
 )
 from .lookup import LookAlikesView, LookupView
+from .notifications import (
+    BellView,
+    MenuView,
+    NotificationListView,
+    NotificationOpenView,
+    NotificationReadAllView,
+    NotificationReadView,
+    NotificationSettingsView,
+)
 from .opportunities import (
     OpportunityCreateView,
     OpportunityDetailView,
@@ -53,7 +62,14 @@ __all__ = [
     "ContactDetailView",
     "ContactListView",
     "ContactUpdateView",
+    "BellView",
     "DashboardView",
+    "MenuView",
+    "NotificationListView",
+    "NotificationOpenView",
+    "NotificationReadAllView",
+    "NotificationReadView",
+    "NotificationSettingsView",
     "InteractionCreateView",
     "InteractionDetailView",
     "InteractionListView",

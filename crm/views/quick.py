@@ -35,9 +35,14 @@ def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def said(response: HttpResponse, text: str, level: str = "success") -> HttpResponse:
-    """``response`` with an event the page shows as a toast (ASCII-escaped for the header)."""
-    response["HX-Trigger"] = json.dumps({"crm:message": {"level": level, "text": str(text)}})
+def said(
+    response: HttpResponse, text: str, level: str = "success", *, then: tuple[str, ...] = ()
+) -> HttpResponse:
+    """``response`` with an event the page shows as a toast (ASCII-escaped for the header),
+    and the events named in ``then`` (for the parts of the page that redraw themselves)."""
+    happened = {"crm:message": {"level": level, "text": str(text)}}
+    happened.update(dict.fromkeys(then))
+    response["HX-Trigger"] = json.dumps(happened)
     return response
 
 
