@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .models import StageTotal
 from .notifications import mail
 from .reports import team
 
@@ -51,3 +52,11 @@ def send_notification_emails() -> int:
 def send_notification_digests() -> int:
     """Each person's daily digest of unread notifications (beat: at CRM_DIGEST_HOUR)."""
     return mail.send_digests()
+
+
+@shared_task(name="crm.rebuild_stage_totals", ignore_result=True, **RETRIED)
+def rebuild_stage_totals() -> None:
+    """Count every deal afresh into the board's kept totals (beat: nightly), so that a write
+    that went round the bookkeeping (a raw SQL fix, an old app server during a deploy) cannot
+    leave them wrong for more than a day."""
+    StageTotal.objects.rebuild()

@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": datetime.timedelta(minutes=1),
         "options": {"expires": 60},
     },
+    "board totals recount": {
+        "task": "crm.rebuild_stage_totals",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "notification digests": {
         "task": "crm.send_notification_digests",
         "schedule": crontab(hour=CRM_DIGEST_HOUR, minute=0),

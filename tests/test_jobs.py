@@ -142,7 +142,7 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker(transactional_db):
+def worker(request):
     """A real Celery worker in its own process, over the Redis on loopback and this test's
     database (it sees what is committed); this process's cache and jobs use the same Redis,
     as an app server does."""
@@ -220,6 +220,7 @@ with_a_worker = pytest.mark.skipif(
 
 @pytest.mark.slow
 @with_a_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the worker sees commits
 def test_a_worker_refreshes_the_figures_that_every_app_server_shows(worker, rep, client, settings):
     settings.CRM_DASHBOARD_CACHE_SECONDS = 60
     client.force_login(rep)
@@ -236,3 +237,21 @@ def test_a_worker_refreshes_the_figures_that_every_app_server_shows(worker, rep,
     )
     third = client.get(URL)
     assert third.context["leads"]["total"] == 3
+
+
+@pytest.mark.django_db
+def test_with_none_kept_the_pages_after_the_first_wait_for_its_figures(
+    settings, django_assert_max_num_queries
+):
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    figures = team.compute()
+    cache.add(team.claim_key(), True, 60)  # the first page is computing them
+
+    def the_first_finishes():
+        time.sleep(0.3)
+        cache.set(team.cache_key(), figures)
+
+    threading.Thread(target=the_first_finishes).start()
+    with django_assert_max_num_queries(0):  # waited: computed nothing itself
+        shown = team.read()
+    assert shown["as_of"] == figures["as_of"]

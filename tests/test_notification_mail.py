@@ -5,6 +5,7 @@ emailed once, even with two senders at once; a mail server that is away loses no
 import datetime
 import email
 import email.policy
+import smtplib
 import socket
 
 import pytest
@@ -129,8 +130,8 @@ def test_a_digest_gathers_the_days_unread_in_one_email(smtp):
     omar = person("omar", delivery=Delivery.DIGEST)
     for number in range(3):
         notify(recipient=omar, kind="automation", text=lambda n=number: f"Digest item {n}")
-    notification_settings_set(by=omar, choices={"automation": Delivery.APP})
-    notify(recipient=omar, kind="automation", text=lambda: "In the app only")
+    notification_settings_set(by=omar, choices={"assigned": Delivery.APP})
+    notify(recipient=omar, kind="assigned", text=lambda: "In the app only")
     assert jobs.send_notification_emails.apply().get() == 0  # not "at once" ones
     assert jobs.send_notification_digests.apply().get() == 1
     [(to, message)] = smtp.messages
@@ -163,7 +164,7 @@ def test_a_mail_server_that_is_away_loses_nothing(smtp, settings):
     "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
     reason="a race needs real concurrent connections: run on PostgreSQL",
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_senders_at_once_send_each_email_once(smtp):
     users = [person(f"user{n}", delivery=Delivery.EMAIL) for n in range(5)]
     for user in users:
@@ -174,3 +175,40 @@ def test_two_senders_at_once_send_each_email_once(smtp):
     assert sum(sent) == 20
     assert len(smtp.messages) == 20
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_address_refused_for_good_holds_up_no_one_else(smtp, monkeypatch):
+    bad = person("bad", delivery=Delivery.EMAIL)
+    good = person("good", delivery=Delivery.EMAIL)
+    first = notify(recipient=bad, kind="automation", text=lambda: "To a bad address")
+    second = notify(recipient=good, kind="automation", text=lambda: "To a good one")
+    made_ago(first, 6)
+    made_ago(second, 6)
+    real_send = mail.EmailMultiAlternatives.send
+
+    def refuse_bad(message, *args, **kwargs):
+        if message.to == ["bad@example.com"]:
+            raise smtplib.SMTPRecipientsRefused({"bad@example.com": (550, b"No such user")})
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", refuse_bad)
+    assert mail.send_due_emails() == 1
+    assert [to for to, _message in smtp.messages] == [["good@example.com"]]
+    first.refresh_from_db()
+    assert "SMTPRecipientsRefused" in first.email_error  # kept with why, not tried again
+    assert mail.send_due_emails() == 0
+
+
+@pytest.mark.django_db
+def test_no_email_after_opting_out_or_leaving(smtp):
+    sara = person("sara", delivery=Delivery.EMAIL)
+    omar = person("omar", delivery=Delivery.EMAIL)
+    for user in (sara, omar):
+        made_ago(notify(recipient=user, kind="automation", text=lambda: "Pending"), 6)
+    notification_settings_set(by=sara, choices={"automation": Delivery.OFF})
+    omar.is_active = False
+    omar.save()
+    assert mail.send_due_emails() == 0
+    assert smtp.messages == []
+    assert Notification.objects.get(recipient=sara).delivery == Delivery.APP

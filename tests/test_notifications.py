@@ -11,14 +11,8 @@ from django.utils import timezone
 
 from crm import notifications, services
 from crm.factories import LeadFactory, OpportunityFactory, TaskFactory, UserFactory, stage
-from crm.models import (
-    Delivery,
-    Notification,
-    NotificationKind,
-    NotificationSetting,
-    UserPreference,
-)
-from crm.models.notifications import UNREAD_SHOWN
+from crm.models import Delivery, Notification, NotificationSetting, UserPreference
+from crm.models.notifications import OFFERED_KINDS, UNREAD_SHOWN
 from crm.services.notifications import notify
 
 pytestmark = pytest.mark.django_db
@@ -317,31 +311,38 @@ def test_the_list_when_empty_says_so(rep_client):
 # -- how each person is told ----------------------------------------------------------------
 
 
-def test_settings_offer_every_kind_and_keep_my_choices(rep, rep_client):
+def test_settings_offer_the_kinds_sent_and_keep_my_choices(rep, rep_client):
     content = rep_client.get(SETTINGS).content.decode()
-    for kind in NotificationKind:
+    for kind in OFFERED_KINDS:
         assert f'name="{kind.value}"' in content
         assert str(kind.label) in content
-    choices = {kind.value: Delivery.APP.value for kind in NotificationKind}
-    choices.update(assigned="email", task_due="digest", import_finished="off")
+    assert 'name="task_due"' not in content  # not sent yet: not offered
+    choices = {kind.value: Delivery.APP.value for kind in OFFERED_KINDS}
+    choices.update(assigned="email", deal_closed="digest", lead_converted="off")
     response = rep_client.post(SETTINGS, choices, follow=True)
     assert "Your notification settings are saved." in response.content.decode()
     saved = dict(NotificationSetting.objects.filter(user=rep).values_list("kind", "delivery"))
-    assert saved["assigned"] == "email" and saved["task_due"] == "digest"
-    assert saved["import_finished"] == "off"
+    assert saved == {"assigned": "email", "deal_closed": "digest", "lead_converted": "off"}
     content = rep_client.get(SETTINGS).content.decode()
     assert re.search(r'name="assigned"[^>]*>.*?<option value="email" selected', content, re.S)
 
 
 @pytest.mark.parametrize("bad", ["", "loud", "\x00", "a" * 500])
 def test_settings_refuse_what_is_not_offered_and_save_nothing(rep_client, bad):
-    choices = {kind.value: Delivery.APP.value for kind in NotificationKind}
+    choices = {kind.value: Delivery.APP.value for kind in OFFERED_KINDS}
     choices["assigned"] = bad
     response = rep_client.post(SETTINGS, choices)
     assert response.status_code == 400
     if bad != "\x00":  # a NUL byte meets the 400 page of every form before the form
         assert "Choose one of the offered ways" in response.content.decode()
     assert not NotificationSetting.objects.exists()
+
+
+def test_a_conversion_with_a_deal_tells_the_owner_once(manager, rep, committed):
+    lead = LeadFactory(owner=rep, name="Nour Foods")
+    with committed():
+        services.lead_convert(lead=lead, by=manager, create_opportunity=True)
+    assert [kind for kind, _text in told(rep)] == ["lead_converted"]
 
 
 def test_the_chosen_delivery_is_kept_on_each_notification(manager, committed):

@@ -31,7 +31,14 @@ from .choices import (
 from .contact import Contact, ContactQuerySet
 from .lead import Lead, LeadQuerySet
 from .notifications import Delivery, Notification, NotificationKind, NotificationSetting
-from .pipeline import Opportunity, OpportunityQuerySet, Stage, StageChange, StageQuerySet
+from .pipeline import (
+    Opportunity,
+    OpportunityQuerySet,
+    Stage,
+    StageChange,
+    StageQuerySet,
+    StageTotal,
+)
 from .preferences import UserPreference
 from .saved_views import ListDefault, SavedView
 
@@ -63,6 +70,7 @@ __all__ = [
     "Stage",
     "StageChange",
     "StageQuerySet",
+    "StageTotal",
     "Task",
     "TaskPriority",
     "TaskQuerySet",

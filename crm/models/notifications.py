@@ -30,6 +30,15 @@ class NotificationKind(models.TextChoices):
     IMPORT_FINISHED = "import_finished", _("Imports finished")
 
 
+# The kinds sent today, which the settings page offers; the others come with their features
+# (task reminders and overdue notices, automation's "notify", background imports).
+OFFERED_KINDS = (
+    NotificationKind.ASSIGNED,
+    NotificationKind.DEAL_CLOSED,
+    NotificationKind.LEAD_CONVERTED,
+)
+
+
 class Delivery(models.TextChoices):
     APP = "app", pgettext_lazy("notification delivery", "In the app only")
     EMAIL = "email", pgettext_lazy("notification delivery", "Email at once")
@@ -94,6 +103,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     # When it was emailed, alone or in a digest: each is emailed once at most.
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+    # Why the mail server refused it for good (a bad address): it is not tried again.
+    email_error = models.CharField(_("email error"), max_length=300, blank=True, default="")
     # What makes it one of a kind (a reminder of one task at one time, a day's overdue notice):
     # a second one with the same key for the same person cannot be stored.
     key = models.CharField(_("key"), max_length=120, blank=True, default="")

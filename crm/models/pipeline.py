@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import contextvars
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from itertools import pairwise
 from operator import or_
@@ -10,9 +14,11 @@ from operator import or_
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import connections, models
+from django.db import OperationalError, connections, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -210,35 +216,42 @@ class OpportunityQuerySet(models.QuerySet):
             .values("stage")
             .annotate(n=Count("*"), total=Sum("amount"), weighted_total=Sum(expected_value()))
         }
-        stages = []
-        summary = {
-            "open_count": 0,
-            "open_amount": ZERO,
-            "open_weighted": ZERO,
-            "won_count": 0,
-            "won_amount": ZERO,
-            "lost_count": 0,
+        return summarise_stages(rows)
+
+
+def summarise_stages(rows: dict) -> dict:
+    """Every stage with its ``rows[stage_id]`` (``n``, ``total``, ``weighted_total``; none
+    for an empty stage), and the open, won and lost totals (see ``pipeline_summary``)."""
+    stages = []
+    summary = {
+        "open_count": 0,
+        "open_amount": ZERO,
+        "open_weighted": ZERO,
+        "won_count": 0,
+        "won_amount": ZERO,
+        "lost_count": 0,
+    }
+    for stage in Stage.objects.all():
+        row = rows.get(stage.pk, {})
+        entry = {
+            "stage": stage,
+            "count": row.get("n") or 0,
+            # SQLite adds decimals as floats: back to cents.
+            "amount": (row.get("total") or ZERO).quantize(Decimal("0.01")),
+            "weighted": (row.get("weighted_total") or ZERO).quantize(Decimal("0.01")),
         }
-        for stage in Stage.objects.all():
-            row = rows.get(stage.pk, {})
-            entry = {
-                "stage": stage,
-                "count": row.get("n", 0),
-                "amount": row.get("total") or ZERO,
-                "weighted": (row.get("weighted_total") or ZERO).quantize(Decimal("0.01")),
-            }
-            stages.append(entry)
-            if not stage.is_closed:
-                summary["open_count"] += entry["count"]
-                summary["open_amount"] += entry["amount"]
-                summary["open_weighted"] += entry["weighted"]
-            elif stage.is_won:
-                summary["won_count"] += entry["count"]
-                summary["won_amount"] += entry["amount"]
-            else:
-                summary["lost_count"] += entry["count"]
-        summary["stages"] = stages
-        return summary
+        stages.append(entry)
+        if not stage.is_closed:
+            summary["open_count"] += entry["count"]
+            summary["open_amount"] += entry["amount"]
+            summary["open_weighted"] += entry["weighted"]
+        elif stage.is_won:
+            summary["won_count"] += entry["count"]
+            summary["won_amount"] += entry["amount"]
+        else:
+            summary["lost_count"] += entry["count"]
+    summary["stages"] = stages
+    return summary
 
 
 class Opportunity(SearchableModel, OwnedModel):
@@ -375,12 +388,48 @@ class Opportunity(SearchableModel, OwnedModel):
     def get_absolute_url(self):
         return reverse("crm:opportunity-detail", args=[self.pk])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        deal = super().from_db(db, field_names, values)
+        loaded = deal.__dict__
+        if all(name in loaded for name in ("stage_id", "amount", "probability")):
+            deal._counted = board_share(deal.stage_id, deal.amount, deal.probability)
+        return deal
+
+    def board_share(self) -> tuple | None:
+        return board_share(self.stage_id, self.amount, self.probability)
+
     def save(self, *args, **kwargs):
         self.customer_name = self.read_customer_name()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "customer_name"}
-        super().save(*args, **kwargs)
+        counted = update_fields is None or bool(
+            {"stage", "stage_id", "amount", "probability"} & {*update_fields}
+        )
+        before = self.counted_before() if counted else None
+        # The deal and its totals' change are written together (no savepoint of their own).
+        using = kwargs.get("using") or self._state.db or "default"
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+            if counted:
+                StageTotal.objects.using(using).record(before, self.board_share())
+                self._counted = self.board_share()
+
+    def counted_before_delete(self) -> tuple | None:
+        return getattr(self, "_counted", None) or self.board_share()
+
+    def counted_before(self) -> tuple | None:
+        """What the stored row counts for in its stage's totals (None for a new deal)."""
+        if self._state.adding and self.pk is None:
+            return None
+        if not self._state.adding and hasattr(self, "_counted"):
+            return self._counted
+        # Made by hand (a history revert builds the deal anew, with its id), or read in part.
+        stored = (
+            type(self).objects.filter(pk=self.pk).values_list("stage_id", "amount", "probability")
+        )
+        return board_share(*stored[0]) if stored else None
 
     def read_customer_name(self) -> str:
         """The stored name of the deal's customer, else of its lead (one query)."""
@@ -477,3 +526,199 @@ class StageChange(models.Model):
 
     def __str__(self):
         return f"{self.from_stage or '—'} → {self.to_stage}"
+
+
+# -- the board's totals, kept -----------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+# Set while a bulk write (a seed, a reset) changes deals without their bookkeeping; the totals
+# are rebuilt from the deals once it is done (``StageTotal.objects.rebuilt_after``).
+_totals_paused: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "stage_totals_paused", default=False
+)
+# The deltas kept before the board's next read folds them into one row per stage.
+FOLD_AFTER = 500
+HUNDREDTH = Decimal("0.01")
+
+
+def board_share(stage_id, amount, probability) -> tuple | None:
+    """What one deal adds to its stage's totals: (stage, 1, amount, expected value rounded
+    as ``expected_value()`` rounds it in the database)."""
+    if stage_id is None:
+        return None
+    amount = amount or ZERO
+    weighted = (amount * (probability or 0) * HUNDREDTH).quantize(HUNDREDTH, ROUND_HALF_UP)
+    return (stage_id, 1, amount, weighted)
+
+
+class StageTotalQuerySet(models.QuerySet):
+    """Each stage's count, amount and expected value, kept as the deals change.
+
+    Every save or delete of a deal adds a row of what it changed (never an UPDATE of a shared
+    row: concurrent writers neither wait for one another nor deadlock); a stage's totals are
+    the sums of its rows, which the board reads in place of summing every deal (300,000 at 1M
+    leads: 60 ms). Past ``FOLD_AFTER`` rows they are folded into one per stage.
+    """
+
+    def record(self, before: tuple | None, after: tuple | None) -> None:
+        """Keep the change from ``before`` to ``after`` (each a ``board_share`` or None)."""
+        if before == after or _totals_paused.get():
+            return
+        rows = []
+        if before is not None:
+            stage, count, amount, weighted = before
+            rows.append(
+                StageTotal(stage_id=stage, count=-count, amount=-amount, weighted=-weighted)
+            )
+        if after is not None:
+            stage, count, amount, weighted = after
+            rows.append(StageTotal(stage_id=stage, count=count, amount=amount, weighted=weighted))
+        self.bulk_create(rows)
+
+    def per_stage(self) -> dict:
+        """``{stage_id: {"n", "total", "weighted_total", "rows"}}``, folding the rows once they
+        are many (a fold that meets a busy database is left to the next read)."""
+        rows = {
+            row["stage"]: row
+            for row in self.order_by()
+            .values("stage")
+            .annotate(
+                n=Sum("count"),
+                total=Sum("amount"),
+                weighted_total=Sum("weighted"),
+                rows=Count("*"),
+            )
+        }
+        if sum(row["rows"] for row in rows.values()) > FOLD_AFTER:
+            try:
+                self.fold()
+            except OperationalError:  # SQLite's "database is locked", a lock timeout
+                logger.warning("The stage totals were not folded this time", exc_info=True)
+        return rows
+
+    def pipeline_summary(self) -> dict:
+        """The whole pipeline as ``OpportunityQuerySet.pipeline_summary`` gives it, from the
+        kept totals (two small queries whatever the number of deals)."""
+        return summarise_stages(self.per_stage())
+
+    def fold(self) -> None:
+        """One row per stage in place of its many, the sums unchanged.
+
+        The rows folded are locked first: a second fold at the same moment waits, then finds
+        them gone, and folds only what came after (nothing is counted twice).
+        """
+        with transaction.atomic(using=self.db):
+            folded = list(
+                self.select_for_update()
+                .order_by("pk")
+                .values_list("pk", "stage_id", "count", "amount", "weighted")
+            )
+            if len(folded) <= len({row[1] for row in folded}):
+                return
+            sums: dict = {}
+            for _pk, stage, count, amount, weighted in folded:
+                was = sums.get(stage, (0, ZERO, ZERO))
+                sums[stage] = (was[0] + count, was[1] + amount, was[2] + weighted)
+            self.filter(pk__in=[row[0] for row in folded]).delete()
+            self.bulk_create(
+                StageTotal(stage_id=stage, count=count, amount=amount, weighted=weighted)
+                for stage, (count, amount, weighted) in sums.items()
+            )
+
+    def rebuild(self) -> None:
+        """Count every deal afresh (a seed's end; the nightly check that nothing drifted).
+
+        Writers that add rows meanwhile wait (on PostgreSQL the table is locked against them
+        for the sum's time), so none is lost or counted twice.
+        """
+        with transaction.atomic(using=self.db):
+            connection = connections[self.db]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Writers queue behind the lock: one that holds a deal row this rebuild
+                    # would wait for, while waiting for the lock itself, would deadlock. Give
+                    # up soon instead (the nightly job retries).
+                    cursor.execute("SET LOCAL lock_timeout = '5s'")
+                    cursor.execute(f"LOCK TABLE {StageTotal._meta.db_table} IN EXCLUSIVE MODE")
+            self.all().delete()  # on SQLite, this write holds off every other writer
+            sums = (
+                Opportunity.objects.order_by()
+                .values("stage")
+                .annotate(n=Count("*"), total=Sum("amount"), weighted_total=Sum(expected_value()))
+            )
+            self.bulk_create(
+                StageTotal(
+                    stage_id=row["stage"],
+                    count=row["n"],
+                    amount=row["total"] or ZERO,
+                    weighted=row["weighted_total"] or ZERO,
+                )
+                for row in sums
+            )
+
+    @contextmanager
+    def rebuilt_after(self) -> Iterator[None]:
+        """Skip the bookkeeping of each deal inside the block, then rebuild the totals once."""
+        token = _totals_paused.set(True)
+        try:
+            yield
+        finally:
+            _totals_paused.reset(token)
+        self.rebuild()
+
+
+class StageTotal(models.Model):
+    """A change to one stage's totals (see ``StageTotalQuerySet``)."""
+
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="+"
+    )
+    count = models.BigIntegerField(_("deals"))
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2)
+    weighted = models.DecimalField(_("weighted value"), max_digits=20, decimal_places=2)
+
+    objects = StageTotalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stage total")
+        verbose_name_plural = _("stage totals")
+        indexes = [
+            models.Index(fields=["stage", "count", "amount", "weighted"], name="crm_stagetotal_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.stage_id}: {self.count:+d}"
+
+
+@receiver(post_delete, sender=Opportunity, dispatch_uid="crm.stage_totals.deleted")
+def deal_deleted(sender, instance: Opportunity, using, **kwargs) -> None:
+    """A deleted deal leaves its stage's totals (in the delete's transaction)."""
+    StageTotal.objects.using(using).record(instance.counted_before_delete(), None)
+
+
+class _Rebuild:
+    """The rebuild a raw load asks for once it commits: one per database and transaction."""
+
+    def __init__(self, using: str):
+        self.using = using
+
+    def __call__(self):
+        StageTotal.objects.using(self.using).rebuild()
+
+
+_REBUILDS: dict[str, _Rebuild] = {}
+
+
+@receiver(post_save, sender=Opportunity, dispatch_uid="crm.stage_totals.loaded")
+def deal_loaded(sender, instance: Opportunity, raw: bool, using, **kwargs) -> None:
+    """A deal written by ``loaddata`` (a raw save, without ``save()``): the totals are counted
+    afresh once the load commits (once however many deals it wrote; a load rolled back asks
+    for nothing)."""
+    if not raw:
+        return
+    rebuild = _REBUILDS.setdefault(using, _Rebuild(using))
+    connection = connections[using]
+    if any(entry[1] is rebuild for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(rebuild, using=using)

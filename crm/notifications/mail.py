@@ -4,18 +4,22 @@ through Django's email backend (configured from the environment).
 
 Each notification is emailed once at most: a sender first claims it (an UPDATE that only one
 of two workers can win), then sends it; a send that fails gives the claim back, so the next run
-tries again. A worker killed between the claim and the send loses that one email rather than
-sending it twice.
+tries again, unless the server refused that one message for good (a bad address), which is
+kept with why and does not hold up the others. A worker killed between the claim and the send
+loses that one email rather than sending it twice. Emails go to active users only, and only
+while they still want that kind by email.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import smtplib
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,11 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..models.notifications import Delivery, Notification
-from ..services.notifications import language_of
+from ..services.notifications import delivery_for, language_of
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200  # notifications read per query by a run
+ERROR_LENGTH = Notification._meta.get_field("email_error").max_length
 DIGEST_SHOWN = 50  # a digest lists this many, then says how many more
 
 
@@ -41,19 +46,43 @@ def link_of(notification: Notification) -> str:
 
 def claim(notifications: list[Notification], at: datetime.datetime) -> list[Notification]:
     """The ones this run won: still unread and not emailed, now marked emailed."""
-    won = []
-    for notification in notifications:
-        taken = Notification.objects.filter(
-            pk=notification.pk, emailed_at__isnull=True, read_at__isnull=True
-        ).update(emailed_at=at)
-        if taken:
-            notification.emailed_at = at
-            won.append(notification)
+    if not notifications:
+        return []
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.filter(
+                pk__in=[n.pk for n in notifications], emailed_at__isnull=True, read_at__isnull=True
+            )
+            .select_for_update(skip_locked=True)  # what another sender holds is theirs
+            .values_list("pk", flat=True)
+        )
+        taken = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
+            emailed_at=at
+        )
+    if taken != len(ids):  # SQLite, which locks no row: a concurrent sender took some
+        Notification.objects.filter(pk__in=ids, emailed_at=at).update(emailed_at=None)
+        ids = [
+            pk
+            for pk in ids
+            if Notification.objects.filter(pk=pk, emailed_at__isnull=True).update(emailed_at=at)
+        ]
+    won = [n for n in notifications if n.pk in set(ids)]
+    for notification in won:
+        notification.emailed_at = at
     return won
 
 
 def give_back(notifications: list[Notification]) -> None:
     Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=None)
+
+
+def refused_for_good(error: Exception) -> bool:
+    """Whether the mail server refused this one message (a bad address, say): another try
+    would meet the same. Any other failure (the server away, a timeout, a refused login) is
+    the whole run's, and its emails wait for the next."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+        return True
+    return not isinstance(error, OSError)  # building the message failed
 
 
 def message(user, subject: str, template: str, context: dict) -> EmailMultiAlternatives:
@@ -70,22 +99,43 @@ def message(user, subject: str, template: str, context: dict) -> EmailMultiAlter
 
 
 def send(user, notifications: list[Notification], build) -> int:
-    """Claim ``notifications`` of ``user`` and send what ``build`` makes of the won ones."""
+    """Claim ``notifications`` of ``user`` and send what ``build`` makes of the won ones.
+
+    A message the server refuses for good is kept as failed (with why) and the run goes on;
+    any other failure gives the claims back and stops the run.
+    """
     won = claim(notifications, timezone.now())
     if not won:
         return 0
     try:
         with translation.override(language_of(user)):
             build(won).send()
-    except Exception:
-        give_back(won)
-        raise
+    except Exception as error:
+        if not refused_for_good(error):
+            give_back(won)
+            raise
+        logger.warning("An email to %s was refused", user.pk, exc_info=True)
+        Notification.objects.filter(pk__in=[n.pk for n in won]).update(
+            email_error=f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+        )
+        return 0
     return len(won)
+
+
+def still_wanted(notification: Notification, wanted: str) -> bool:
+    """Whether its recipient still wants this kind delivered ``wanted``; if not, it is moved
+    to how they want it now (off and in-app ones are emailed no more)."""
+    now = delivery_for(notification.recipient, notification.kind)
+    if now == wanted:
+        return True
+    moved = now if now in (Delivery.EMAIL, Delivery.DIGEST) else Delivery.APP
+    Notification.objects.filter(pk=notification.pk).update(delivery=moved)
+    return False
 
 
 def pending(delivery: str, *, before: datetime.datetime | None = None):
     rows = Notification.objects.filter(
-        delivery=delivery, emailed_at__isnull=True, read_at__isnull=True
+        delivery=delivery, emailed_at__isnull=True, read_at__isnull=True, recipient__is_active=True
     )
     if before is not None:
         rows = rows.filter(created_at__lte=before)
@@ -103,6 +153,8 @@ def send_due_emails() -> int:
             return sent
         for notification in batch:
             user = notification.recipient
+            if not still_wanted(notification, Delivery.EMAIL):
+                continue
 
             def build(won, user=user):
                 [notification] = won
@@ -125,7 +177,11 @@ def send_digests() -> int:
         pk__in=pending(Delivery.DIGEST).values("recipient").distinct(), is_active=True
     )
     for user in users.order_by("pk").iterator(chunk_size=BATCH):
-        notifications = list(pending(Delivery.DIGEST).filter(recipient=user).order_by("-pk"))
+        notifications = [
+            notification
+            for notification in pending(Delivery.DIGEST).filter(recipient=user).order_by("-pk")
+            if still_wanted(notification, Delivery.DIGEST)
+        ]
 
         def build(won, user=user):
             count = len(won)

@@ -13,6 +13,8 @@ request that asks for it.
 from __future__ import annotations
 
 import datetime
+import logging
+import time
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,14 +24,18 @@ from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from ..models import ZERO, Campaign, Lead, LeadSource, LeadStatus, Opportunity
+from ..models import ZERO, Campaign, Lead, LeadSource, LeadStatus, Opportunity, StageTotal
+
+logger = logging.getLogger(__name__)
 
 TOP_CAMPAIGNS = 10
 REVENUE_MONTHS = 12
 # How long one refresh may take before another may be asked for (a worker killed mid-run).
 REFRESH_CLAIM_SECONDS = 5 * 60
 # The figures stay in the cache this long after their last refresh, stale but shown.
-KEPT_SECONDS = 24 * 60 * 60
+KEPT_SECONDS = 7 * 24 * 60 * 60
+# With none kept, the pages after the first wait this long for its figures.
+FIRST_WAIT_SECONDS = 10
 
 
 def month_starts(today: datetime.date, count: int) -> list[datetime.date]:
@@ -58,7 +64,7 @@ def compute() -> dict:
     months = month_starts(today, REVENUE_MONTHS)
     return {
         "leads": lead_numbers(since=start_of(months[-1])),
-        "pipeline": Opportunity.objects.pipeline_summary(),
+        "pipeline": StageTotal.objects.pipeline_summary(),
         "won": won_by_month(months),
         "campaigns": campaigns_by_roi(),
         "day": today,
@@ -70,7 +76,7 @@ def refresh() -> dict:
     """Compute the figures and keep them for every page (the job's work; idempotent)."""
     figures = compute()
     cache.set(cache_key(), figures, KEPT_SECONDS)
-    cache.delete(f"{cache_key()}:claimed")
+    cache.delete(claim_key())
     return figures
 
 
@@ -89,16 +95,42 @@ def read() -> dict:
         return compute()
     figures = cache.get(cache_key())
     if figures is None:
-        return refresh()
-    if is_stale(figures, max_age) and cache.add(
-        f"{cache_key()}:claimed", True, REFRESH_CLAIM_SECONDS
-    ):
+        return first_figures()
+    if is_stale(figures, max_age) and cache.add(claim_key(), True, REFRESH_CLAIM_SECONDS):
         from ..jobs import refresh_team_figures
 
-        if isinstance(refresh_team_figures.delay(), EagerResult):
+        try:
+            queued = refresh_team_figures.delay()
+        except Exception:  # run here (no worker) and failed, or the broker away
+            logger.exception("The dashboard's team figures could not be refreshed")
+            cache.delete(claim_key())  # the next page asks again
+            return figures
+        if isinstance(queued, EagerResult):
             # Run in this process (no worker): show what it computed.
             figures = cache.get(cache_key(), figures)
     return figures
+
+
+def first_figures() -> dict:
+    """None kept (a new install, an emptied cache): one page computes them while the others
+    that ask meanwhile wait for its result rather than each computing them too."""
+    if cache.add(claim_key(), True, REFRESH_CLAIM_SECONDS):
+        try:
+            return refresh()
+        except Exception:
+            cache.delete(claim_key())
+            raise
+    deadline = time.monotonic() + FIRST_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        figures = cache.get(cache_key())
+        if figures is not None:
+            return figures
+    return compute()  # the first is taking too long (or died): compute, keep nothing
+
+
+def claim_key() -> str:
+    return f"{cache_key()}:claimed"
 
 
 def lead_numbers(*, since: datetime.datetime) -> dict:

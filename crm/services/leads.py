@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from .. import events
+from .. import events, notifications
 from ..models import Contact, Interaction, InteractionKind, Lead, LeadStatus, Opportunity
 from ..permissions import can_change
 from .base import (
@@ -182,20 +182,22 @@ def lead_convert(
 
     opportunity = None
     if create_opportunity:
-        opportunity = opportunity_create(
-            by=by,
-            data={
-                "name": opportunity_name.strip() or lead.company or lead.name,
-                "contact": contact,
-                "lead": lead,
-                "campaign": lead.campaign,
-                "amount": lead.expected_revenue
-                if opportunity_amount is None
-                else opportunity_amount,
-                "owner": lead.owner,
-                "expected_close_date": expected_close_date,
-            },
-        )
+        # The owner is told once, of the conversion (not also of "a deal given to you").
+        with notifications.held():
+            opportunity = opportunity_create(
+                by=by,
+                data={
+                    "name": opportunity_name.strip() or lead.company or lead.name,
+                    "contact": contact,
+                    "lead": lead,
+                    "campaign": lead.campaign,
+                    "amount": lead.expected_revenue
+                    if opportunity_amount is None
+                    else opportunity_amount,
+                    "owner": lead.owner,
+                    "expected_close_date": expected_close_date,
+                },
+            )
 
     # The lead's interactions, tasks and deals follow it to the customer (and stay linked to the
     # lead), each change kept in the records' history.

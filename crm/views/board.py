@@ -17,7 +17,7 @@ from django.views.generic import TemplateView, View
 
 from .. import services
 from ..filters import active_users
-from ..models import Opportunity, Stage
+from ..models import Opportunity, Stage, StageTotal
 from ..permissions import can_change
 from ..services import StaleEdit
 from ..templatetags.crm_tags import money_text
@@ -46,6 +46,13 @@ class OwnerFilter:
 
     def filter(self, queryset):
         return queryset if self.user is None else queryset.filter(owner=self.user)
+
+    def pipeline_summary(self) -> dict:
+        """Each stage's totals: everyone's from the kept totals (no sum over every deal), one
+        owner's summed from their deals' index."""
+        if self.user is None:
+            return StageTotal.objects.pipeline_summary()
+        return self.filter(Opportunity.objects.all()).pipeline_summary()
 
     def list_query(self) -> str:
         """The same filter in the opportunity list's terms ("mine", or the owner's id)."""
@@ -107,7 +114,7 @@ class PipelineBoardView(ModelPermissionMixin, NavMixin, TemplateView):
         users = list(active_users())
         owner = owner_filter(self.request.GET.get("owner", ""), me=self.request.user, users=users)
         deals = owner.filter(Opportunity.objects.all())
-        summary = deals.pipeline_summary()
+        summary = owner.pipeline_summary()
         stages = {row["stage"].pk: row["stage"] for row in summary["stages"]}
         cards = defaultdict(list)
         open_stages = [stage for stage in stages.values() if not stage.is_closed]
@@ -240,7 +247,7 @@ class OpportunityMoveView(PostOnlyActionView, View):
 
     def moved(self, opportunity: Opportunity, message: str, owner: OwnerFilter) -> dict:
         """The deal's new figures and every stage's totals (for the board's owner filter)."""
-        summary = owner.filter(Opportunity.objects.all()).pipeline_summary()
+        summary = owner.pipeline_summary()
         return {
             "ok": True,
             "message": message,

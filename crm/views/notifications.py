@@ -17,12 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import ListView, TemplateView, View
 
-from ..models.notifications import (
-    UNREAD_SHOWN,
-    Delivery,
-    Notification,
-    NotificationKind,
-)
+from ..models.notifications import OFFERED_KINDS, UNREAD_SHOWN, Delivery, Notification
 from ..services import notifications as service
 from .base import CappedPaginator, ModelPermissionMixin, NavMixin
 from .quick import is_htmx, said
@@ -141,7 +136,7 @@ class NotificationSettingsForm(forms.Form):
 
     def __init__(self, *args, initial_choices: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
-        for kind in NotificationKind:
+        for kind in OFFERED_KINDS:
             self.fields[kind.value] = forms.ChoiceField(
                 label=kind.label,
                 choices=Delivery.choices,
