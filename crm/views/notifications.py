@@ -40,6 +40,14 @@ def bell_context(user) -> dict:
     return {"unread": count, "unread_label": unread_label(count)}
 
 
+def read_mine(request, pk) -> Notification:
+    """Mark one of the user's notifications read; anyone else's is missing (a 404)."""
+    try:
+        return service.notification_read(notification_id=pk, by=request.user)
+    except Notification.DoesNotExist:
+        raise Http404(_("No such notification.")) from None
+
+
 class BellView(CRMRoleMixin, View):
     """The bell's button: its unread count (htmx swaps it in, and polls it)."""
 
@@ -86,10 +94,7 @@ class NotificationOpenView(CRMRoleMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        try:
-            notification = service.notification_read(notification_id=pk, by=request.user)
-        except Notification.DoesNotExist:
-            raise Http404(_("No such notification.")) from None
+        notification = read_mine(request, pk)
         return HttpResponseRedirect(notification.target_url() or reverse("crm:notification-list"))
 
 
@@ -99,10 +104,7 @@ class NotificationReadView(CRMRoleMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        try:
-            notification = service.notification_read(notification_id=pk, by=request.user)
-        except Notification.DoesNotExist:
-            raise Http404(_("No such notification.")) from None
+        notification = read_mine(request, pk)
         if not is_htmx(request):
             return HttpResponseRedirect(reverse("crm:notification-list"))
         html = render_to_string(
