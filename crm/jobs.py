@@ -16,9 +16,9 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .models import StageTotal
 from .notifications import mail
 from .reports import team
+from .services import stage_totals
 
 RETRIED = {
     "autoretry_for": (
@@ -59,4 +59,4 @@ def rebuild_stage_totals() -> None:
     """Count every deal afresh into the board's kept totals (beat: nightly), so that a write
     that went round the bookkeeping (a raw SQL fix, an old app server during a deploy) cannot
     leave them wrong for more than a day."""
-    StageTotal.objects.rebuild()
+    stage_totals.stage_totals_rebuild()

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from crm import services
 from crm.factories import ContactFactory, OpportunityFactory, stage
 from crm.models import Opportunity, Stage, StageTotal
-from crm.models.pipeline import FOLD_AFTER, board_share
+from crm.models.pipeline import board_share
+from crm.services import stage_totals
+from crm.services.stage_totals import FOLD_AFTER
 
 from .helpers import migrate_to, migrate_to_latest
 from .test_races import in_threads
@@ -33,7 +35,7 @@ def summed() -> dict:
 def kept() -> dict:
     return {
         row["stage"].pk: (row["count"], row["amount"], row["weighted"])
-        for row in StageTotal.objects.pipeline_summary()["stages"]
+        for row in stage_totals.pipeline_summary()["stages"]
     }
 
 
@@ -129,17 +131,17 @@ def test_folding_keeps_the_sums_and_leaves_one_row_per_stage():
     deal = OpportunityFactory(stage=stage("proposal"), amount=Decimal("7.00"))
     deal.delete()
     before = kept()
-    StageTotal.objects.fold()
+    stage_totals.stage_totals_fold()
     assert kept() == before == summed()
     assert StageTotal.objects.count() == len(StageTotal.objects.values("stage").distinct())
 
 
 @pytest.mark.django_db
 def test_reading_many_changes_folds_them(monkeypatch):
-    monkeypatch.setattr("crm.models.pipeline.FOLD_AFTER", 5)
+    monkeypatch.setattr("crm.services.stage_totals.FOLD_AFTER", 5)
     OpportunityFactory.create_batch(8, amount=Decimal("1.00"))
     assert StageTotal.objects.count() > 5
-    StageTotal.objects.pipeline_summary()
+    stage_totals.pipeline_summary()
     assert StageTotal.objects.count() <= Stage.objects.count()
     assert kept() == summed()
     assert FOLD_AFTER >= 100
@@ -147,13 +149,13 @@ def test_reading_many_changes_folds_them(monkeypatch):
 
 @pytest.mark.django_db
 def test_a_bulk_write_is_counted_once_at_its_end():
-    with StageTotal.objects.rebuilt_after():
+    with stage_totals.rebuilt_after():
         OpportunityFactory.create_batch(4, amount=Decimal("25.00"))
         assert not StageTotal.objects.exists()  # no bookkeeping per deal meanwhile
     assert StageTotal.objects.count() == 1
     assert kept() == summed()
     StageTotal.objects.all().delete()  # drifted, or lost
-    StageTotal.objects.rebuild()
+    stage_totals.stage_totals_rebuild()
     assert kept() == summed()
 
 
@@ -221,7 +223,7 @@ def test_race_writers_and_folds_at_once_keep_the_totals(on_postgres, manager):
 
     def folder():
         for _ in range(5):
-            StageTotal.objects.fold()
+            stage_totals.stage_totals_fold()
 
     results = in_threads(*[writer(i) for i in range(8)], folder, folder)
     assert results == [None] * 10, results

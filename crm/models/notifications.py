@@ -61,11 +61,6 @@ class NotificationQuerySet(models.QuerySet):
         """``user``'s unread notifications, counted up to one past ``UNREAD_SHOWN`` only."""
         return self.for_user(user).unread()[: UNREAD_SHOWN + 1].count()
 
-    def mark_read(self) -> int:
-        return self.unread().update(read_at=timezone.now())
-
-    mark_read.alters_data = True
-
 
 class Notification(models.Model):
     """One thing one person is told: who did it, what kind, about which record, and when."""

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from itertools import pairwise
@@ -14,7 +11,7 @@ from operator import or_
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import OperationalError, connections, models, transaction
+from django.db import connections, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
@@ -530,15 +527,12 @@ class StageChange(models.Model):
 
 # -- the board's totals, kept -----------------------------------------------------------------
 
-logger = logging.getLogger(__name__)
 
 # Set while a bulk write (a seed, a reset) changes deals without their bookkeeping; the totals
-# are rebuilt from the deals once it is done (``StageTotal.objects.rebuilt_after``).
+# are rebuilt from the deals once it is done (``services.stage_totals.rebuilt_after``).
 _totals_paused: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "stage_totals_paused", default=False
 )
-# The deltas kept before the board's next read folds them into one row per stage.
-FOLD_AFTER = 500
 HUNDREDTH = Decimal("0.01")
 
 
@@ -558,7 +552,9 @@ class StageTotalQuerySet(models.QuerySet):
     Every save or delete of a deal adds a row of what it changed (never an UPDATE of a shared
     row: concurrent writers neither wait for one another nor deadlock); a stage's totals are
     the sums of its rows, which the board reads in place of summing every deal (300,000 at 1M
-    leads: 60 ms). Past ``FOLD_AFTER`` rows they are folded into one per stage.
+    leads: 60 ms). The row is written by the deal's own ``save()`` and delete, like the deal's
+    kept customer name, so that every path that writes a deal (services, factories, cascades)
+    keeps it; folding and recounting them are ``services.stage_totals``.
     """
 
     def record(self, before: tuple | None, after: tuple | None) -> None:
@@ -577,8 +573,8 @@ class StageTotalQuerySet(models.QuerySet):
         self.bulk_create(rows)
 
     def per_stage(self) -> dict:
-        """``{stage_id: {"n", "total", "weighted_total", "rows"}}``, folding the rows once they
-        are many (a fold that meets a busy database is left to the next read)."""
+        """``{stage_id: {"n", "total", "weighted_total", "rows"}}``: each stage's sums, and how
+        many rows they came from (``services.stage_totals`` folds them when they are many)."""
         rows = {
             row["stage"]: row
             for row in self.order_by()
@@ -590,82 +586,7 @@ class StageTotalQuerySet(models.QuerySet):
                 rows=Count("*"),
             )
         }
-        if sum(row["rows"] for row in rows.values()) > FOLD_AFTER:
-            try:
-                self.fold()
-            except OperationalError:  # SQLite's "database is locked", a lock timeout
-                logger.warning("The stage totals were not folded this time", exc_info=True)
         return rows
-
-    def pipeline_summary(self) -> dict:
-        """The whole pipeline as ``OpportunityQuerySet.pipeline_summary`` gives it, from the
-        kept totals (two small queries whatever the number of deals)."""
-        return summarise_stages(self.per_stage())
-
-    def fold(self) -> None:
-        """One row per stage in place of its many, the sums unchanged.
-
-        The rows folded are locked first: a second fold at the same moment waits, then finds
-        them gone, and folds only what came after (nothing is counted twice).
-        """
-        with transaction.atomic(using=self.db):
-            folded = list(
-                self.select_for_update()
-                .order_by("pk")
-                .values_list("pk", "stage_id", "count", "amount", "weighted")
-            )
-            if len(folded) <= len({row[1] for row in folded}):
-                return
-            sums: dict = {}
-            for _pk, stage, count, amount, weighted in folded:
-                was = sums.get(stage, (0, ZERO, ZERO))
-                sums[stage] = (was[0] + count, was[1] + amount, was[2] + weighted)
-            self.filter(pk__in=[row[0] for row in folded]).delete()
-            self.bulk_create(
-                StageTotal(stage_id=stage, count=count, amount=amount, weighted=weighted)
-                for stage, (count, amount, weighted) in sums.items()
-            )
-
-    def rebuild(self) -> None:
-        """Count every deal afresh (a seed's end; the nightly check that nothing drifted).
-
-        Writers that add rows meanwhile wait (on PostgreSQL the table is locked against them
-        for the sum's time), so none is lost or counted twice.
-        """
-        with transaction.atomic(using=self.db):
-            connection = connections[self.db]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    # Writers queue behind the lock: one that holds a deal row this rebuild
-                    # would wait for, while waiting for the lock itself, would deadlock. Give
-                    # up soon instead (the nightly job retries).
-                    cursor.execute("SET LOCAL lock_timeout = '5s'")
-                    cursor.execute(f"LOCK TABLE {StageTotal._meta.db_table} IN EXCLUSIVE MODE")
-            self.all().delete()  # on SQLite, this write holds off every other writer
-            sums = (
-                Opportunity.objects.order_by()
-                .values("stage")
-                .annotate(n=Count("*"), total=Sum("amount"), weighted_total=Sum(expected_value()))
-            )
-            self.bulk_create(
-                StageTotal(
-                    stage_id=row["stage"],
-                    count=row["n"],
-                    amount=row["total"] or ZERO,
-                    weighted=row["weighted_total"] or ZERO,
-                )
-                for row in sums
-            )
-
-    @contextmanager
-    def rebuilt_after(self) -> Iterator[None]:
-        """Skip the bookkeeping of each deal inside the block, then rebuild the totals once."""
-        token = _totals_paused.set(True)
-        try:
-            yield
-        finally:
-            _totals_paused.reset(token)
-        self.rebuild()
 
 
 class StageTotal(models.Model):
@@ -704,7 +625,9 @@ class _Rebuild:
         self.using = using
 
     def __call__(self):
-        StageTotal.objects.using(self.using).rebuild()
+        from ..services.stage_totals import stage_totals_rebuild
+
+        stage_totals_rebuild(using=self.using)
 
 
 _REBUILDS: dict[str, _Rebuild] = {}

@@ -19,7 +19,6 @@ import smtplib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,12 +26,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..models.notifications import Delivery, Notification
+from ..services import notifications as service
 from ..services.notifications import delivery_for, language_of
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200  # notifications read per query by a run
-ERROR_LENGTH = Notification._meta.get_field("email_error").max_length
 DIGEST_SHOWN = 50  # a digest lists this many, then says how many more
 
 
@@ -42,38 +41,6 @@ def site_url(path: str) -> str:
 
 def link_of(notification: Notification) -> str:
     return site_url(notification.target_url() or reverse("crm:notification-list"))
-
-
-def claim(notifications: list[Notification], at: datetime.datetime) -> list[Notification]:
-    """The ones this run won: still unread and not emailed, now marked emailed."""
-    if not notifications:
-        return []
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.filter(
-                pk__in=[n.pk for n in notifications], emailed_at__isnull=True, read_at__isnull=True
-            )
-            .select_for_update(skip_locked=True)  # what another sender holds is theirs
-            .values_list("pk", flat=True)
-        )
-        taken = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
-            emailed_at=at
-        )
-    if taken != len(ids):  # SQLite, which locks no row: a concurrent sender took some
-        Notification.objects.filter(pk__in=ids, emailed_at=at).update(emailed_at=None)
-        ids = [
-            pk
-            for pk in ids
-            if Notification.objects.filter(pk=pk, emailed_at__isnull=True).update(emailed_at=at)
-        ]
-    won = [n for n in notifications if n.pk in set(ids)]
-    for notification in won:
-        notification.emailed_at = at
-    return won
-
-
-def give_back(notifications: list[Notification]) -> None:
-    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=None)
 
 
 def refused_for_good(error: Exception) -> bool:
@@ -104,7 +71,7 @@ def send(user, notifications: list[Notification], build) -> int:
     A message the server refuses for good is kept as failed (with why) and the run goes on;
     any other failure gives the claims back and stops the run.
     """
-    won = claim(notifications, timezone.now())
+    won = service.notifications_claim_for_email(notifications, at=timezone.now())
     if not won:
         return 0
     try:
@@ -112,12 +79,10 @@ def send(user, notifications: list[Notification], build) -> int:
             build(won).send()
     except Exception as error:
         if not refused_for_good(error):
-            give_back(won)
+            service.notifications_give_back(won)
             raise
         logger.warning("An email to %s was refused", user.pk, exc_info=True)
-        Notification.objects.filter(pk__in=[n.pk for n in won]).update(
-            email_error=f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
-        )
+        service.notifications_refused(won, why=f"{type(error).__name__}: {error}")
         return 0
     return len(won)
 
@@ -128,8 +93,7 @@ def still_wanted(notification: Notification, wanted: str) -> bool:
     now = delivery_for(notification.recipient, notification.kind)
     if now == wanted:
         return True
-    moved = now if now in (Delivery.EMAIL, Delivery.DIGEST) else Delivery.APP
-    Notification.objects.filter(pk=notification.pk).update(delivery=moved)
+    service.notification_delivery_moved(notification, now)
     return False
 
 

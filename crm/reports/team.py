@@ -24,7 +24,8 @@ from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from ..models import ZERO, Campaign, Lead, LeadSource, LeadStatus, Opportunity, StageTotal
+from ..models import ZERO, Campaign, Lead, LeadSource, LeadStatus, Opportunity
+from ..services import stage_totals
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def compute() -> dict:
     months = month_starts(today, REVENUE_MONTHS)
     return {
         "leads": lead_numbers(since=start_of(months[-1])),
-        "pipeline": StageTotal.objects.pipeline_summary(),
+        "pipeline": stage_totals.pipeline_summary(),
         "won": won_by_month(months),
         "campaigns": campaigns_by_roi(),
         "day": today,

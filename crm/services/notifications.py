@@ -8,6 +8,7 @@ language, keeps nothing for a kind they turned off, and stores a keyed notificat
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping
 
 from django.conf import settings
@@ -113,7 +114,7 @@ def notification_read(*, notification_id, by) -> Notification:
 
 def notifications_read_all(*, by) -> int:
     """Mark every notification of ``by`` read; how many were unread."""
-    return Notification.objects.for_user(by).mark_read()
+    return Notification.objects.for_user(by).unread().update(read_at=timezone.now())
 
 
 @transaction.atomic
@@ -129,3 +130,57 @@ def notification_settings_set(*, by, choices: Mapping[str, str]) -> dict[str, st
             user=by, kind=kind, defaults={"delivery": delivery}
         )
     return deliveries_of(by)
+
+
+# -- for the email jobs (crm.notifications.mail) ---------------------------------------------
+
+ERROR_LENGTH = Notification._meta.get_field("email_error").max_length
+
+
+def notifications_claim_for_email(
+    notifications: list[Notification], *, at: datetime.datetime
+) -> list[Notification]:
+    """The ones this sender won, marked emailed at ``at``: still unread and not emailed, and
+    not held by another sender (whose rows are locked: they are theirs)."""
+    if not notifications:
+        return []
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.filter(
+                pk__in=[n.pk for n in notifications], emailed_at__isnull=True, read_at__isnull=True
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        taken = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
+            emailed_at=at
+        )
+    if taken != len(ids):  # SQLite, which locks no row: a concurrent sender took some
+        Notification.objects.filter(pk__in=ids, emailed_at=at).update(emailed_at=None)
+        ids = [
+            pk
+            for pk in ids
+            if Notification.objects.filter(pk=pk, emailed_at__isnull=True).update(emailed_at=at)
+        ]
+    won = [n for n in notifications if n.pk in set(ids)]
+    for notification in won:
+        notification.emailed_at = at
+    return won
+
+
+def notifications_give_back(notifications: list[Notification]) -> None:
+    """Their emails were not sent (the server away): the next run tries again."""
+    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=None)
+
+
+def notifications_refused(notifications: list[Notification], *, why: str) -> None:
+    """The mail server refused their email for good: kept with why, not tried again."""
+    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
+        email_error=why[:ERROR_LENGTH]
+    )
+
+
+def notification_delivery_moved(notification: Notification, delivery: str) -> None:
+    """Its recipient now wants its kind ``delivery``: off and in-app ones are emailed no more."""
+    moved = delivery if delivery in (Delivery.EMAIL, Delivery.DIGEST) else Delivery.APP
+    Notification.objects.filter(pk=notification.pk).update(delivery=moved)

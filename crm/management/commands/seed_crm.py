@@ -17,7 +17,8 @@ from django.db import transaction
 
 from crm.demo import bulk, team
 from crm.demo.generator import Demo
-from crm.models import Lead, StageTotal
+from crm.models import Lead
+from crm.services import stage_totals
 
 # Rows per INSERT. Read when the command runs, so a test can make batches small.
 BATCH_SIZE = 2000
@@ -149,7 +150,7 @@ class Command(BaseCommand):
         # Deals are loaded in bulk: the board's kept totals are counted once, at the end.
         with (
             transaction.atomic(),
-            StageTotal.objects.rebuilt_after(),
+            stage_totals.rebuilt_after(),
             bulk.indexes_built_after(enabled=big, note=self.info),
         ):
             if options["reset"]:
