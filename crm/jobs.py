@@ -18,7 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .notifications import mail
 from .reports import team
-from .services import stage_totals
+from .services import kept_totals
 
 RETRIED = {
     "autoretry_for": (
@@ -54,9 +54,9 @@ def send_notification_digests() -> int:
     return mail.send_digests()
 
 
-@shared_task(name="crm.rebuild_stage_totals", ignore_result=True, **RETRIED)
-def rebuild_stage_totals() -> None:
-    """Count every deal afresh into the board's kept totals (beat: nightly), so that a write
-    that went round the bookkeeping (a raw SQL fix, an old app server during a deploy) cannot
-    leave them wrong for more than a day."""
-    stage_totals.stage_totals_rebuild()
+@shared_task(name="crm.rebuild_kept_totals", ignore_result=True, **RETRIED)
+def rebuild_kept_totals() -> None:
+    """Count every record afresh into the kept totals, the board's and the campaigns' (beat:
+    nightly), so that a write that went round the bookkeeping (a raw SQL fix, an old app server
+    during a deploy) cannot leave them wrong for more than a day."""
+    kept_totals.kept_totals_rebuild()

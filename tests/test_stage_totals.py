@@ -15,9 +15,10 @@ from crm import services
 from crm.factories import ContactFactory, OpportunityFactory, stage
 from crm.models import Opportunity, Stage, StageTotal
 from crm.models.pipeline import board_share
-from crm.services import stage_totals
-from crm.services.stage_totals import FOLD_AFTER
+from crm.services import kept_totals
+from crm.services.kept_totals import FOLD_AFTER
 
+from . import test_campaign_totals as campaign_counts
 from .helpers import migrate_to, migrate_to_latest
 from .test_races import in_threads
 
@@ -35,7 +36,7 @@ def summed() -> dict:
 def kept() -> dict:
     return {
         row["stage"].pk: (row["count"], row["amount"], row["weighted"])
-        for row in stage_totals.pipeline_summary()["stages"]
+        for row in kept_totals.pipeline_summary()["stages"]
     }
 
 
@@ -131,17 +132,17 @@ def test_folding_keeps_the_sums_and_leaves_one_row_per_stage():
     deal = OpportunityFactory(stage=stage("proposal"), amount=Decimal("7.00"))
     deal.delete()
     before = kept()
-    stage_totals.stage_totals_fold()
+    kept_totals.kept_totals_fold(StageTotal)
     assert kept() == before == summed()
     assert StageTotal.objects.count() == len(StageTotal.objects.values("stage").distinct())
 
 
 @pytest.mark.django_db
 def test_reading_many_changes_folds_them(monkeypatch):
-    monkeypatch.setattr("crm.services.stage_totals.FOLD_AFTER", 5)
+    monkeypatch.setattr("crm.services.kept_totals.FOLD_AFTER", 5)
     OpportunityFactory.create_batch(8, amount=Decimal("1.00"))
     assert StageTotal.objects.count() > 5
-    stage_totals.pipeline_summary()
+    kept_totals.pipeline_summary()
     assert StageTotal.objects.count() <= Stage.objects.count()
     assert kept() == summed()
     assert FOLD_AFTER >= 100
@@ -149,13 +150,13 @@ def test_reading_many_changes_folds_them(monkeypatch):
 
 @pytest.mark.django_db
 def test_a_bulk_write_is_counted_once_at_its_end():
-    with stage_totals.rebuilt_after():
+    with kept_totals.rebuilt_after():
         OpportunityFactory.create_batch(4, amount=Decimal("25.00"))
         assert not StageTotal.objects.exists()  # no bookkeeping per deal meanwhile
     assert StageTotal.objects.count() == 1
     assert kept() == summed()
     StageTotal.objects.all().delete()  # drifted, or lost
-    stage_totals.stage_totals_rebuild()
+    kept_totals.kept_totals_rebuild()
     assert kept() == summed()
 
 
@@ -164,12 +165,14 @@ def test_loaddata_and_the_seed_leave_the_totals_right():
     call_command("loaddata", "fixtures/demo.json", verbosity=0)
     assert Opportunity.objects.exists()
     assert kept() == summed()
+    assert campaign_counts.kept() == campaign_counts.counted() != {}
     call_command(
         "seed_crm", "--seed", "3", "--leads", "20", "--contacts", "8", "--opportunities", "25",
         "--interactions", "5", "--tasks", "5", "--campaigns", "2", "--conversions", "2",
         "--password", "Seed-password-123", verbosity=0,
     )  # fmt: skip
     assert kept() == summed()
+    assert campaign_counts.kept() == campaign_counts.counted()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -223,7 +226,7 @@ def test_race_writers_and_folds_at_once_keep_the_totals(on_postgres, manager):
 
     def folder():
         for _ in range(5):
-            stage_totals.stage_totals_fold()
+            kept_totals.kept_totals_fold(StageTotal)
 
     results = in_threads(*[writer(i) for i in range(8)], folder, folder)
     assert results == [None] * 10, results
@@ -245,15 +248,15 @@ def test_a_deal_rebuilt_from_its_history_and_saved_is_counted_once(manager):
 def test_a_load_rolled_back_still_lets_the_next_one_rebuild(django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    from crm.models.pipeline import deal_loaded
+    from crm.models.kept import record_loaded
 
     deal = OpportunityFactory(amount=Decimal("5.00"))
     with pytest.raises(RuntimeError), transaction.atomic():
-        deal_loaded(Opportunity, deal, raw=True, using="default")
+        record_loaded(Opportunity, deal, raw=True, using="default")
         raise RuntimeError("the load failed")
     StageTotal.objects.all().delete()  # as if the load had left them wrong
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        deal_loaded(Opportunity, deal, raw=True, using="default")
-        deal_loaded(Opportunity, deal, raw=True, using="default")
+        record_loaded(Opportunity, deal, raw=True, using="default")
+        record_loaded(Opportunity, deal, raw=True, using="default")
     assert len(callbacks) == 1  # one rebuild per load, however many deals
     assert kept() == summed()

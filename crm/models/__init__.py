@@ -29,7 +29,7 @@ from .choices import (
     TaskStatus,
 )
 from .contact import Contact, ContactQuerySet
-from .lead import Lead, LeadQuerySet
+from .lead import CampaignTotal, Lead, LeadQuerySet
 from .notifications import Delivery, Notification, NotificationKind, NotificationSetting
 from .pipeline import (
     Opportunity,
@@ -47,6 +47,7 @@ __all__ = [
     "TASK_OPEN_STATUSES",
     "ZERO",
     "Campaign",
+    "CampaignTotal",
     "CampaignKind",
     "CampaignQuerySet",
     "CampaignStatus",

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +22,7 @@ from .base import (
     percent,
     ratio,
 )
-from .choices import CampaignKind, CampaignStatus, LeadStatus
+from .choices import CampaignKind, CampaignStatus
 
 
 def metric_expressions() -> dict:
@@ -38,28 +38,29 @@ class CampaignQuerySet(models.QuerySet):
     def with_counts(self) -> CampaignQuerySet:
         """Annotate lead counts and won revenue; the rates then come from them in Python.
 
-        Each count is a correlated subquery, so a page stays one query however many campaigns
-        it shows, and joins never multiply one count by another. (A rate annotated in SQL
-        repeats the subqueries it divides, so lists read the counts alone and sort by a rate
-        through ``metric_expressions``.)
+        Each is a correlated subquery, so a page stays one query however many campaigns it
+        shows, and joins never multiply one count by another; the lead counts are the kept
+        totals' sums (``CampaignTotal``), a few rows a campaign however many leads it has.
+        (A rate annotated in SQL repeats the subqueries it divides, so lists read the counts
+        alone and sort by a rate through ``metric_expressions``.)
         """
-        from .lead import Lead
+        from .lead import CampaignTotal
         from .pipeline import Opportunity
 
-        leads = Lead.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+        kept = CampaignTotal.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
         won = (
             Opportunity.objects.filter(campaign=OuterRef("pk"), stage__is_won=True)
             .order_by()
             .values("campaign")
         )
         money = models.DecimalField(**MONEY)
+        count = models.BigIntegerField()
         return self.annotate(
-            leads_count=Coalesce(Subquery(leads.annotate(n=Count("pk")).values("n")), 0),
+            leads_count=Coalesce(
+                Subquery(kept.annotate(n=Sum("leads")).values("n")), 0, output_field=count
+            ),
             converted_count=Coalesce(
-                Subquery(
-                    leads.filter(status=LeadStatus.CONVERTED).annotate(n=Count("pk")).values("n")
-                ),
-                0,
+                Subquery(kept.annotate(n=Sum("converted")).values("n")), 0, output_field=count
             ),
             won_revenue=Coalesce(
                 Subquery(won.annotate(total=Sum("amount")).values("total"), output_field=money),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -23,6 +23,7 @@ from .base import (
 from .campaign import Campaign
 from .choices import LeadSource, LeadStatus
 from .contact import Contact
+from .kept import KeepsTotals, KeptTotal, keeps_totals_of
 
 
 class LeadQuerySet(ReachableQuerySet):
@@ -42,7 +43,7 @@ class LeadQuerySet(ReachableQuerySet):
         return self.for_list().select_related("converted_by", "created_by")
 
 
-class Lead(ReachableModel, OwnedModel):
+class Lead(KeepsTotals, ReachableModel, OwnedModel):
     """A person or company that might buy (عميل محتمل)."""
 
     SEARCHED_FIELDS = ("name", "company", "title", "email", "phone", "notes")
@@ -206,3 +207,45 @@ class Lead(ReachableModel, OwnedModel):
     def can_convert(self) -> bool:
         """Lost leads must be reopened first; converted ones are done."""
         return self.status not in (LeadStatus.LOST, LeadStatus.CONVERTED)
+
+
+@keeps_totals_of(Lead)
+class CampaignTotal(KeptTotal):
+    """A change to one campaign's count of leads and of converted ones: the campaign list sorts
+    its campaigns by these sums (counting a million leads to sort 500 campaigns took 100 ms)."""
+
+    GROUP = "campaign"
+    SUMS = {"leads_count": "leads", "converted_count": "converted"}
+    WATCHED = ("campaign_id", "status")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="+"
+    )
+    leads = models.BigIntegerField(_("leads"))
+    converted = models.BigIntegerField(_("converted leads"))
+
+    class Meta:
+        verbose_name = _("campaign total")
+        verbose_name_plural = _("campaign totals")
+        indexes = [
+            models.Index(fields=["campaign", "leads", "converted"], name="crm_campaigntotal_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.leads:+d}"
+
+    @staticmethod
+    def share_of(campaign_id, status) -> tuple | None:
+        if campaign_id is None:
+            return None
+        return (campaign_id, 1, int(status == LeadStatus.CONVERTED))
+
+    @classmethod
+    def counted_afresh(cls, using: str):
+        return (
+            Lead.objects.using(using)
+            .filter(campaign__isnull=False)
+            .order_by()
+            .values_list("campaign")
+            .annotate(n=Count("*"), converted=Count("pk", filter=Q(status=LeadStatus.CONVERTED)))
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from itertools import pairwise
@@ -11,11 +10,9 @@ from operator import or_
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -34,6 +31,7 @@ from .base import (
 )
 from .campaign import Campaign
 from .contact import Contact
+from .kept import KeepsTotals, KeptTotal, keeps_totals_of
 from .lead import Lead
 
 
@@ -251,7 +249,7 @@ def summarise_stages(rows: dict) -> dict:
     return summary
 
 
-class Opportunity(SearchableModel, OwnedModel):
+class Opportunity(KeepsTotals, SearchableModel, OwnedModel):
     """A potential deal (فرصة تجارية) moving through the pipeline's stages."""
 
     SEARCHED_FIELDS = ("name", "description", "lost_reason")
@@ -385,48 +383,12 @@ class Opportunity(SearchableModel, OwnedModel):
     def get_absolute_url(self):
         return reverse("crm:opportunity-detail", args=[self.pk])
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        deal = super().from_db(db, field_names, values)
-        loaded = deal.__dict__
-        if all(name in loaded for name in ("stage_id", "amount", "probability")):
-            deal._counted = board_share(deal.stage_id, deal.amount, deal.probability)
-        return deal
-
-    def board_share(self) -> tuple | None:
-        return board_share(self.stage_id, self.amount, self.probability)
-
     def save(self, *args, **kwargs):
         self.customer_name = self.read_customer_name()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "customer_name"}
-        counted = update_fields is None or bool(
-            {"stage", "stage_id", "amount", "probability"} & {*update_fields}
-        )
-        before = self.counted_before() if counted else None
-        # The deal and its totals' change are written together (no savepoint of their own).
-        using = kwargs.get("using") or self._state.db or "default"
-        with transaction.atomic(using=using, savepoint=False):
-            super().save(*args, **kwargs)
-            if counted:
-                StageTotal.objects.using(using).record(before, self.board_share())
-                self._counted = self.board_share()
-
-    def counted_before_delete(self) -> tuple | None:
-        return getattr(self, "_counted", None) or self.board_share()
-
-    def counted_before(self) -> tuple | None:
-        """What the stored row counts for in its stage's totals (None for a new deal)."""
-        if self._state.adding and self.pk is None:
-            return None
-        if not self._state.adding and hasattr(self, "_counted"):
-            return self._counted
-        # Made by hand (a history revert builds the deal anew, with its id), or read in part.
-        stored = (
-            type(self).objects.filter(pk=self.pk).values_list("stage_id", "amount", "probability")
-        )
-        return board_share(*stored[0]) if stored else None
+        super().save(*args, **kwargs)
 
     def read_customer_name(self) -> str:
         """The stored name of the deal's customer, else of its lead (one query)."""
@@ -525,14 +487,9 @@ class StageChange(models.Model):
         return f"{self.from_stage or '—'} → {self.to_stage}"
 
 
-# -- the board's totals, kept -----------------------------------------------------------------
+# -- the board's totals, kept (see ``kept``) ----------------------------------------------------
 
 
-# Set while a bulk write (a seed, a reset) changes deals without their bookkeeping; the totals
-# are rebuilt from the deals once it is done (``services.stage_totals.rebuilt_after``).
-_totals_paused: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "stage_totals_paused", default=False
-)
 HUNDREDTH = Decimal("0.01")
 
 
@@ -546,51 +503,14 @@ def board_share(stage_id, amount, probability) -> tuple | None:
     return (stage_id, 1, amount, weighted)
 
 
-class StageTotalQuerySet(models.QuerySet):
-    """Each stage's count, amount and expected value, kept as the deals change.
+@keeps_totals_of(Opportunity)
+class StageTotal(KeptTotal):
+    """A change to one stage's count, amount and expected value: the board reads their sums in
+    place of summing every deal (300,000 at 1M leads: 60 ms)."""
 
-    Every save or delete of a deal adds a row of what it changed (never an UPDATE of a shared
-    row: concurrent writers neither wait for one another nor deadlock); a stage's totals are
-    the sums of its rows, which the board reads in place of summing every deal (300,000 at 1M
-    leads: 60 ms). The row is written by the deal's own ``save()`` and delete, like the deal's
-    kept customer name, so that every path that writes a deal (services, factories, cascades)
-    keeps it; folding and recounting them are ``services.stage_totals``.
-    """
-
-    def record(self, before: tuple | None, after: tuple | None) -> None:
-        """Keep the change from ``before`` to ``after`` (each a ``board_share`` or None)."""
-        if before == after or _totals_paused.get():
-            return
-        rows = []
-        if before is not None:
-            stage, count, amount, weighted = before
-            rows.append(
-                StageTotal(stage_id=stage, count=-count, amount=-amount, weighted=-weighted)
-            )
-        if after is not None:
-            stage, count, amount, weighted = after
-            rows.append(StageTotal(stage_id=stage, count=count, amount=amount, weighted=weighted))
-        self.bulk_create(rows)
-
-    def per_stage(self) -> dict:
-        """``{stage_id: {"n", "total", "weighted_total", "rows"}}``: each stage's sums, and how
-        many rows they came from (``services.stage_totals`` folds them when they are many)."""
-        rows = {
-            row["stage"]: row
-            for row in self.order_by()
-            .values("stage")
-            .annotate(
-                n=Sum("count"),
-                total=Sum("amount"),
-                weighted_total=Sum("weighted"),
-                rows=Count("*"),
-            )
-        }
-        return rows
-
-
-class StageTotal(models.Model):
-    """A change to one stage's totals (see ``StageTotalQuerySet``)."""
+    GROUP = "stage"
+    SUMS = {"n": "count", "total": "amount", "weighted_total": "weighted"}
+    WATCHED = ("stage_id", "amount", "probability")
 
     stage = models.ForeignKey(
         Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="+"
@@ -598,8 +518,6 @@ class StageTotal(models.Model):
     count = models.BigIntegerField(_("deals"))
     amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2)
     weighted = models.DecimalField(_("weighted value"), max_digits=20, decimal_places=2)
-
-    objects = StageTotalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stage total")
@@ -611,37 +529,15 @@ class StageTotal(models.Model):
     def __str__(self):
         return f"{self.stage_id}: {self.count:+d}"
 
+    share_of = staticmethod(board_share)
 
-@receiver(post_delete, sender=Opportunity, dispatch_uid="crm.stage_totals.deleted")
-def deal_deleted(sender, instance: Opportunity, using, **kwargs) -> None:
-    """A deleted deal leaves its stage's totals (in the delete's transaction)."""
-    StageTotal.objects.using(using).record(instance.counted_before_delete(), None)
-
-
-class _Rebuild:
-    """The rebuild a raw load asks for once it commits: one per database and transaction."""
-
-    def __init__(self, using: str):
-        self.using = using
-
-    def __call__(self):
-        from ..services.stage_totals import stage_totals_rebuild
-
-        stage_totals_rebuild(using=self.using)
-
-
-_REBUILDS: dict[str, _Rebuild] = {}
-
-
-@receiver(post_save, sender=Opportunity, dispatch_uid="crm.stage_totals.loaded")
-def deal_loaded(sender, instance: Opportunity, raw: bool, using, **kwargs) -> None:
-    """A deal written by ``loaddata`` (a raw save, without ``save()``): the totals are counted
-    afresh once the load commits (once however many deals it wrote; a load rolled back asks
-    for nothing)."""
-    if not raw:
-        return
-    rebuild = _REBUILDS.setdefault(using, _Rebuild(using))
-    connection = connections[using]
-    if any(entry[1] is rebuild for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(rebuild, using=using)
+    @classmethod
+    def counted_afresh(cls, using: str):
+        sums = (
+            Opportunity.objects.using(using)
+            .order_by()
+            .values("stage")
+            .annotate(n=Count("*"), total=Sum("amount"), weighted_total=Sum(expected_value()))
+        )
+        for row in sums:
+            yield (row["stage"], row["n"], row["total"] or ZERO, row["weighted_total"] or ZERO)

@@ -25,7 +25,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from ..models import ZERO, Campaign, Lead, LeadSource, LeadStatus, Opportunity
-from ..services import stage_totals
+from ..services import kept_totals
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def compute() -> dict:
     months = month_starts(today, REVENUE_MONTHS)
     return {
         "leads": lead_numbers(since=start_of(months[-1])),
-        "pipeline": stage_totals.pipeline_summary(),
+        "pipeline": kept_totals.pipeline_summary(),
         "won": won_by_month(months),
         "campaigns": campaigns_by_roi(),
         "day": today,

@@ -19,7 +19,7 @@ from .. import services
 from ..filters import active_users
 from ..models import Opportunity, Stage
 from ..permissions import can_change
-from ..services import StaleEdit, stage_totals
+from ..services import StaleEdit, kept_totals
 from ..templatetags.crm_tags import money_text
 from .base import NOT_ALLOWED, ModelPermissionMixin, NavMixin, PostOnlyActionView
 
@@ -51,7 +51,7 @@ class OwnerFilter:
         """Each stage's totals: everyone's from the kept totals (no sum over every deal), one
         owner's summed from their deals' index."""
         if self.user is None:
-            return stage_totals.pipeline_summary()
+            return kept_totals.pipeline_summary()
         return self.filter(Opportunity.objects.all()).pipeline_summary()
 
     def list_query(self) -> str:

@@ -3,8 +3,9 @@
 from .. import columns
 from ..filters import CampaignFilter
 from ..forms import CampaignForm
-from ..models import Campaign
+from ..models import Campaign, CampaignTotal
 from ..models.campaign import metric_expressions
+from ..services import kept_totals
 from .base import CRMCreateView, CRMDetailView, CRMListView, CRMUpdateView
 
 LEADS_SHOWN = 25
@@ -29,6 +30,8 @@ class CampaignListView(CRMListView):
     default_ordering = ("-start_date", "-pk")
 
     def get_rows(self):
+        # The kept lead counts it sorts by stay a few rows a campaign.
+        kept_totals.fold_if_many(CampaignTotal)
         return Campaign.objects.for_list()
 
 

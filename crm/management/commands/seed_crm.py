@@ -18,7 +18,7 @@ from django.db import transaction
 from crm.demo import bulk, team
 from crm.demo.generator import Demo
 from crm.models import Lead
-from crm.services import stage_totals
+from crm.services import kept_totals
 
 # Rows per INSERT. Read when the command runs, so a test can make batches small.
 BATCH_SIZE = 2000
@@ -147,10 +147,10 @@ class Command(BaseCommand):
             factory.random.reseed_random(options["seed"])
 
         big = sum(sizes.values()) >= BIG_SEED
-        # Deals are loaded in bulk: the board's kept totals are counted once, at the end.
+        # Deals and leads are loaded in bulk: their kept totals are counted once, at the end.
         with (
             transaction.atomic(),
-            stage_totals.rebuilt_after(),
+            kept_totals.rebuilt_after(),
             bulk.indexes_built_after(enabled=big, note=self.info),
         ):
             if options["reset"]:
