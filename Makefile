@@ -23,7 +23,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## The demo: SQLite, demo data (made once), a login printed, the server on $(HOST):$(PORT).
+## The demo: SQLite, demo data (made once), a login printed, the server on $(HOST):$(PORT),
+## and beside it the scheduler, which with no REDIS_URL runs each job itself (reminders, emails).
 run: setup
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_crm --if-empty --password "$(DEMO_PASSWORD)"
@@ -31,6 +32,8 @@ run: setup
 	@echo "  The CRM is at http://$(HOST):$(PORT)/crm/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@echo "  Log in as manager (or rep1 ... rep4) with the password: $(DEMO_PASSWORD)"
 	@echo ""
+	DEBUG=true $(VENV)/bin/celery -A crm_project beat -l warning & beat=$$!; \
+	trap 'kill $$beat 2>/dev/null' EXIT; \
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The whole test suite, with lint, on SQLite (DATABASE_URL=postgres://... for PostgreSQL).

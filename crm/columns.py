@@ -138,6 +138,9 @@ TASK = (
     Column(_("Priority"), display("priority"), "priority"),
     Column(STATUS, display("status"), "status"),
     Column(_("Due date"), field("due_date"), "due", DATE),
+    Column(
+        _("Due time"), lambda task: f"{task.due_time:%H:%M}" if task.due_time else "", "due_time"
+    ),
     Column(_("Overdue"), lambda task: _("Yes") if task.is_overdue else "", "overdue"),
     Column(_("About"), linked),
     Column(_("Assigned to"), person("assigned_to"), "assigned_to"),

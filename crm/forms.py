@@ -269,7 +269,14 @@ class TaskForm(CRMForm):
         fields = Task.EDITABLE_FIELDS
         widgets = {
             "due_date": forms.DateInput(attrs={"type": "date"}),
+            "due_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "description": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "reminder": _(
+                "A notification to the assignee; a task with no due time counts from the "
+                "start of the workday."
+            ),
         }
 
 

@@ -52,7 +52,10 @@ def record_history(record, limit: int = ENTRIES_SHOWN) -> list[Entry]:
             : limit + 1
         ]
     )
-    shown = [f for f in type(record)._meta.concrete_fields if f.name not in NOT_SHOWN]
+    kept = {f.name for f in record.history.model._meta.concrete_fields}  # not the excluded ones
+    shown = [
+        f for f in type(record)._meta.concrete_fields if f.name not in NOT_SHOWN and f.name in kept
+    ]
     diffs = []
     linked_ids = defaultdict(set)
     for index, row in enumerate(rows[:limit]):

@@ -16,7 +16,7 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .notifications import mail
+from .notifications import mail, reminders
 from .reports import team
 from .services import kept_totals
 
@@ -60,3 +60,16 @@ def rebuild_kept_totals() -> None:
     nightly), so that a write that went round the bookkeeping (a raw SQL fix, an old app server
     during a deploy) cannot leave them wrong for more than a day."""
     kept_totals.kept_totals_rebuild()
+
+
+@shared_task(name="crm.send_task_reminders", ignore_result=True, **RETRIED)
+def send_task_reminders() -> int:
+    """The task reminders due by now, each once (beat: every minute)."""
+    return reminders.send_reminders()
+
+
+@shared_task(name="crm.send_overdue_notices", ignore_result=True, **RETRIED)
+def send_overdue_notices() -> int:
+    """Today's notice to each person with overdue tasks, once a day (beat: hourly, so that a
+    worker down at the hour still tells them that day)."""
+    return reminders.send_overdue_notices()

@@ -192,6 +192,11 @@ CRM_DASHBOARD_CACHE_SECONDS = int(os.environ.get("CRM_DASHBOARD_CACHE_SECONDS", 
 # digests go every day at this hour (TIME_ZONE). Links in emails start with CRM_SITE_URL.
 CRM_NOTIFICATION_EMAIL_DELAY = int(os.environ.get("CRM_NOTIFICATION_EMAIL_DELAY", "300"))
 CRM_DIGEST_HOUR = int(os.environ.get("CRM_DIGEST_HOUR", "7"))
+# When a task with a due date and no due time is due, for its reminder ("HH:MM", local time).
+CRM_WORKDAY_START = os.environ.get("CRM_WORKDAY_START", "09:00")
+# A reminder whose task has been due longer than this (minutes: a worker that was down) is
+# dropped; the next morning's overdue notice tells of the task instead.
+CRM_REMINDER_LATEST = int(os.environ.get("CRM_REMINDER_LATEST", "60"))
 CRM_SITE_URL = os.environ.get("CRM_SITE_URL", "http://127.0.0.1:8000")
 
 # Email goes through SMTP when EMAIL_HOST is set; otherwise it is printed (development).
@@ -232,7 +237,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis hands an unacknowledged job to another worker after this long.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A job taken by a worker that died is given to another after this long (seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(60 * 60)))
+}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = datetime.timedelta(days=7)
@@ -253,12 +261,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.rebuild_kept_totals",
         "schedule": crontab(hour=3, minute=30),
     },
+    "task reminders": {
+        "task": "crm.send_task_reminders",
+        "schedule": datetime.timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
+    # From the workday's start, hourly: the first run of the day tells, the others find it done
+    # (and catch up when a worker was down at the start).
+    "overdue task notices": {
+        "task": "crm.send_overdue_notices",
+        "schedule": crontab(minute=5, hour=f"{int(CRM_WORKDAY_START.split(':')[0])}-23"),
+    },
     "notification digests": {
         "task": "crm.send_notification_digests",
         "schedule": crontab(hour=CRM_DIGEST_HOUR, minute=0),
     },
 }
-if CRM_DASHBOARD_CACHE_SECONDS > 0:
+# (Without REDIS_URL each process keeps its own cache: the pages refresh their own figures.)
+if CRM_DASHBOARD_CACHE_SECONDS > 0 and REDIS_URL:
     CELERY_BEAT_SCHEDULE["dashboard team figures"] = {
         "task": "crm.refresh_team_figures",
         "schedule": datetime.timedelta(seconds=CRM_DASHBOARD_CACHE_SECONDS),

@@ -15,8 +15,11 @@ from celery.result import AsyncResult
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
+from django.db.models import Count
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
+from kombu import pools
 
 from crm import jobs
 from crm.factories import LeadFactory
@@ -118,11 +121,30 @@ def test_a_refresh_that_meets_a_passing_database_error_is_retried(monkeypatch):
     assert cache.get(team.cache_key())["leads"]["total"] == 0
 
 
-def test_beat_refreshes_the_figures_as_often_as_they_may_be_old(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["dashboard team figures"]
-    assert entry["task"] == jobs.refresh_team_figures.name
-    assert entry["schedule"] == datetime.timedelta(seconds=settings.CRM_DASHBOARD_CACHE_SECONDS)
+def beat_schedule(**environ) -> dict:
+    """The schedule beat would run with ``environ`` (the settings read in a new process)."""
+    code = (
+        "from crm_project import settings; "
+        "print({name: (entry['task'], str(entry['schedule'])) "
+        "for name, entry in settings.CELERY_BEAT_SCHEDULE.items()})"
+    )
+    env = {**os.environ, "REDIS_URL": "", "CRM_DASHBOARD_CACHE_SECONDS": "60", **environ}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return eval(out.stdout)  # noqa: S307 (our own dict's repr)
+
+
+def test_beat_refreshes_the_figures_as_often_as_they_may_be_old_when_they_are_shared():
+    shared = beat_schedule(REDIS_URL=REDIS)
+    assert shared["dashboard team figures"] == (jobs.refresh_team_figures.name, "0:01:00")
     assert jobs.refresh_team_figures.name in celery_app.tasks
+    # Without Redis each process has its own cache: beat's figures would reach no page.
+    alone = beat_schedule()
+    assert "dashboard team figures" not in alone
+    assert alone["task reminders"] == (jobs.send_task_reminders.name, "0:01:00")
+    for task, _schedule in alone.values():
+        assert task in celery_app.tasks
 
 
 def reconnect(app) -> None:
@@ -130,6 +152,7 @@ def reconnect(app) -> None:
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
+    pools.reset()  # kombu's own producer pools, one per broker URL, closed with it
     app.amqp._producer_pool = None
     for built in ("queues", "default_queue", "router"):
         app.amqp.__dict__.pop(built, None)
@@ -141,24 +164,23 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(request):
+def start_worker(queue: str, number: int) -> subprocess.Popen:
     """A real Celery worker in its own process, over the Redis on loopback and this test's
-    database (it sees what is committed); this process's cache and jobs use the same Redis,
-    as an app server does."""
-    name = f"crm-test-{uuid.uuid4().hex[:8]}"
+    database (it sees what is committed), taking the jobs of ``queue``."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm_project.settings_test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": REDIS,
-        "CELERY_QUEUE": name,
-        "CACHE_KEY_PREFIX": name,
+        "CELERY_QUEUE": queue,
+        "CACHE_KEY_PREFIX": queue,
+        # A job taken by a worker that died goes to another after 5 s, not an hour.
+        "CELERY_VISIBILITY_TIMEOUT": "5",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "crm_project", "worker", "--pool=solo"]
         + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
-        + ["-n", f"{name}@%h"],
+        + ["-n", f"{queue}-{number}@%h"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -172,6 +194,30 @@ def worker(request):
     if process.poll() is not None:
         pytest.fail("the worker did not start:\n" + "".join(seen))
     process.log = seen
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+@pytest.fixture
+def workers():
+    """Starts real workers on one queue of this test's (``workers()``: one more); this
+    process's cache and jobs use the same Redis, as an app server does."""
+    name = f"crm-test-{uuid.uuid4().hex[:8]}"
+    started = []
+
+    def start() -> subprocess.Popen:
+        started.append(start_worker(name, len(started) + 1))
+        return started[-1]
+
     caches = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -185,20 +231,21 @@ def worker(request):
     reconnect(celery_app)
     try:
         with override_settings(CACHES=caches):
-            yield process
+            yield start
     finally:
         celery_app.conf.update(before)
         reconnect(celery_app)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.stdout.close()
+        for process in started:
+            stop(process)
         server = redis.Redis.from_url(REDIS)
         for pattern in (f"{name}:*", f"_kombu.binding*.{name}"):
             for key in server.scan_iter(pattern):
                 server.delete(key)
+
+
+@pytest.fixture
+def worker(workers):
+    return workers()
 
 
 def wait_for(condition, seconds=30):
@@ -255,3 +302,52 @@ def test_with_none_kept_the_pages_after_the_first_wait_for_its_figures(
     with django_assert_max_num_queries(0):  # waited: computed nothing itself
         shown = team.read()
     assert shown["as_of"] == figures["as_of"]
+
+
+@pytest.mark.slow
+@with_a_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reminders_are_told_once_by_two_workers_and_one_killed_half_way(workers):
+    """900 reminders due, the job asked for six times over two workers, one of them killed in
+    the middle of its run and another started: each task's assignee is told once, none missed."""
+    from django.contrib.auth.models import Group
+
+    from crm.factories import UserFactory
+    from crm.models import Notification, NotificationKind, Task
+    from crm.models.base import fill_search_text
+
+    reps = UserFactory.create_batch(3)
+    for rep in reps:
+        rep.groups.add(Group.objects.get(name="Sales rep"))
+    due = timezone.localtime() + datetime.timedelta(minutes=5)
+    tasks = [
+        Task(
+            title=f"Call back {n}",
+            assigned_to=reps[n % 3],
+            due_date=due.date(),
+            due_time=due.time().replace(microsecond=0),
+            reminder=15,
+        )  # fmt: skip
+        for n in range(900)
+    ]
+    fill_search_text(tasks)
+    Task.objects.bulk_create(tasks)
+    first, second = workers(), workers()
+    for _ in range(4):
+        jobs.send_task_reminders.delay()
+    told = Notification.objects.filter(kind=NotificationKind.TASK_DUE)
+    assert wait_for(lambda: told.count() > 0, 60), "".join(first.log + second.log)
+    first.kill()  # in the middle of its run: its job is given to another after 5 s
+    first.wait()
+    at_the_kill = told.count()
+    third = workers()
+    for _ in range(2):
+        jobs.send_task_reminders.delay()
+    assert wait_for(lambda: not Task.objects.reminders_due(timezone.now()).exists(), 120), "".join(
+        second.log + third.log
+    )
+    assert 0 < at_the_kill < 900
+    per_task = told.values("target_id").annotate(n=Count("pk"))
+    assert told.count() == 900
+    assert {row["n"] for row in per_task} == {1}
+    assert {n.recipient_id for n in told} == {rep.pk for rep in reps}

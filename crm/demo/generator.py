@@ -36,6 +36,7 @@ from crm.models import (
     TaskPriority,
     TaskStatus,
 )
+from crm.models.choices import TASK_OPEN_STATUSES, TaskReminder
 from crm.services import lead_convert
 
 from . import bulk
@@ -588,7 +589,13 @@ class Demo:
                 if status == TaskStatus.COMPLETED:
                     completed_at = moment(rng, created_at, self.now)
                 texts = TEXTS[target.arabic if target else factories.arabic(rng)]
-                yield Task(
+                # Some at a time of day; open work from today on, often with a reminder.
+                due_time, reminder = None, None
+                if rng.random() < 0.4:
+                    due_time = datetime.time(rng.randint(9, 17), rng.choice((0, 30)))
+                if status in TASK_OPEN_STATUSES and earliest >= 0 and rng.random() < 0.5:
+                    reminder = rng.choice(TaskReminder.values)
+                task = Task(
                     title=rng.choice(texts["task"]),
                     description=self.sometimes(0.5, texts["note"]),
                     priority=pick(rng, i, priorities, PRIORITY_WEIGHTS),
@@ -599,7 +606,12 @@ class Demo:
                     **(self.links(link, target) if target else {}),
                     created_by_id=assignee if rng.random() < 0.6 else self.manager_id,
                     created_at=created_at,
+                    due_time=due_time,
+                    reminder=reminder,
                 )
+                if reminder is not None and task.due_moment() < self.now:
+                    task.reminded_for = task.reminder_moment()  # its day is past: reminded
+                yield task
 
         self.insert("tasks", Task, rows(), count)
 

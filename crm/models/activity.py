@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,7 @@ from .choices import (
     InteractionKind,
     InteractionOutcome,
     TaskPriority,
+    TaskReminder,
     TaskStatus,
 )
 from .contact import Contact
@@ -33,6 +36,18 @@ CLOSED_LAST = models.Case(
     output_field=models.SmallIntegerField(),
 )
 OVERDUE_FIRST = (CLOSED_LAST, models.F("due_date"))
+
+# An open task whose reminder has not been handled for its present moment (a task moved to
+# another time is reminded again; one reminded stays so however often it is saved).
+REMINDER_PENDING = Q(status__in=TASK_OPEN_STATUSES, remind_at__isnull=False) & (
+    Q(reminded_for__isnull=True) | Q(reminded_for__lt=F("remind_at"))
+    | Q(reminded_for__gt=F("remind_at"))
+)  # fmt: skip
+
+
+def workday_start() -> datetime.time:
+    """When a task with no due time is due (``CRM_WORKDAY_START``)."""
+    return datetime.time.fromisoformat(settings.CRM_WORKDAY_START)
 
 
 class InteractionQuerySet(models.QuerySet):
@@ -159,6 +174,10 @@ class TaskQuerySet(models.QuerySet):
     def open(self) -> TaskQuerySet:
         return self.filter(status__in=TASK_OPEN_STATUSES)
 
+    def reminders_due(self, now) -> TaskQuerySet:
+        """Tasks whose reminder is due by ``now`` and not yet handled, soonest first."""
+        return self.filter(REMINDER_PENDING, remind_at__lte=now).order_by("remind_at", "pk")
+
     def overdue(self, today=None) -> TaskQuerySet:
         """Open tasks whose due date has passed."""
         return self.open().filter(due_date__lt=today or timezone.localdate())
@@ -186,12 +205,15 @@ class Task(SearchableModel, TimeStampedModel):
     """Work to do (مهمة), assigned to a user, optionally about a lead, customer or deal."""
 
     SEARCHED_FIELDS = ("title", "description")
+    DERIVED_FIELDS = ("search_text", "remind_at")
     EDITABLE_FIELDS = (
         "title",
         "description",
         "priority",
         "status",
         "due_date",
+        "due_time",
+        "reminder",
         "assigned_to",
         "lead",
         "contact",
@@ -210,6 +232,14 @@ class Task(SearchableModel, TimeStampedModel):
         _("status"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.PENDING
     )
     due_date = models.DateField(_("due date"))
+    due_time = models.TimeField(_("due time"), null=True, blank=True)
+    reminder = models.PositiveIntegerField(
+        _("reminder"), choices=TaskReminder.choices, null=True, blank=True
+    )
+    # When the reminder goes out: the due moment less the reminder's lead (kept by save()).
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True, editable=False)
+    # The moment a reminder was handled for (sent, or dropped as too late): once per moment.
+    reminded_for = models.DateTimeField(_("reminded for"), null=True, blank=True, editable=False)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),
@@ -244,7 +274,7 @@ class Task(SearchableModel, TimeStampedModel):
     )
 
     objects = TaskQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_text"])
+    history = HistoricalRecords(excluded_fields=["search_text", "remind_at", "reminded_for"])
 
     class Meta:
         verbose_name = _("task")
@@ -270,10 +300,15 @@ class Task(SearchableModel, TimeStampedModel):
                 name="crm_task_open_mine_idx",
             ),
             models.Index(*OVERDUE_FIRST, models.F("id"), name="crm_task_overdue_sort"),
+            # The reminder job's work: only the reminders still to handle, however many tasks.
+            models.Index(
+                fields=["remind_at", "id"], condition=REMINDER_PENDING, name="crm_task_remind_idx"
+            ),
         ]
         constraints = [
             choice_constraint("priority", TaskPriority, "task"),
             choice_constraint("status", TaskStatus, "task"),
+            choice_constraint("reminder", TaskReminder, "task"),
             models.CheckConstraint(condition=~Q(title=""), name="crm_task_title_not_empty"),
             models.CheckConstraint(
                 condition=Q(status=TaskStatus.COMPLETED, completed_at__isnull=False)
@@ -298,6 +333,23 @@ class Task(SearchableModel, TimeStampedModel):
     def clean(self):
         super().clean()
         self.follow_status()
+
+    def refresh_derived(self) -> None:
+        super().refresh_derived()
+        self.remind_at = self.reminder_moment()
+
+    def due_moment(self) -> datetime.datetime | None:
+        """When the task is due: its due date at its due time (or the workday's start)."""
+        if self.due_date is None:
+            return None
+        moment = datetime.datetime.combine(self.due_date, self.due_time or workday_start())
+        return timezone.make_aware(moment)
+
+    def reminder_moment(self) -> datetime.datetime | None:
+        due = self.due_moment()
+        if due is None or self.reminder is None:
+            return None
+        return due - datetime.timedelta(minutes=self.reminder)
 
     def follow_status(self) -> None:
         """``completed_at`` follows the status, whatever path changed it."""

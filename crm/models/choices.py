@@ -59,6 +59,15 @@ class TaskPriority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+class TaskReminder(models.IntegerChoices):
+    """How long before a task is due its assignee is reminded (minutes)."""
+
+    AT_DUE_TIME = 0, _("At the due time")
+    MINUTES_15 = 15, _("15 minutes before")
+    HOUR_1 = 60, _("1 hour before")
+    DAY_1 = 1440, _("1 day before")
+
+
 class TaskStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     IN_PROGRESS = "in_progress", _("In progress")

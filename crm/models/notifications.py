@@ -31,9 +31,11 @@ class NotificationKind(models.TextChoices):
 
 
 # The kinds sent today, which the settings page offers; the others come with their features
-# (task reminders and overdue notices, automation's "notify", background imports).
+# (automation's "notify", background imports).
 OFFERED_KINDS = (
     NotificationKind.ASSIGNED,
+    NotificationKind.TASK_DUE,
+    NotificationKind.TASK_OVERDUE,
     NotificationKind.DEAL_CLOSED,
     NotificationKind.LEAD_CONVERTED,
 )
@@ -90,6 +92,8 @@ class Notification(models.Model):
         related_name="+",
     )
     target_id = models.PositiveBigIntegerField(_("record id"), null=True, blank=True)
+    # The page it opens when it is about no one record (a list of one's overdue tasks).
+    link = models.CharField(_("link"), max_length=300, blank=True, default="")
     # How it was to be delivered when it was made (the recipient's choice then).
     delivery = models.CharField(
         _("delivery"), max_length=10, choices=Delivery.choices, default=DEFAULT_DELIVERY
@@ -150,9 +154,10 @@ class Notification(models.Model):
         return self.read_at is not None
 
     def target_url(self) -> str:
-        """The page of the record it is about, or "" (no record, or one without a page)."""
+        """The page of the record it is about, or its link, or "" (no record, or one without a
+        page)."""
         if self.target_type_id is None or self.target_id is None:
-            return ""
+            return self.link
         model = ContentType.objects.get_for_id(self.target_type_id).model  # cached
         try:
             return reverse(f"crm:{model}-detail", args=[self.target_id])

@@ -16,6 +16,7 @@ from .activities import (
     task_complete,
     task_create,
     task_delete,
+    task_reminder_handled,
     task_reopen,
     task_update,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "task_complete",
     "task_create",
     "task_delete",
+    "task_reminder_handled",
     "task_reopen",
     "task_update",
 ]

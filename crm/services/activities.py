@@ -69,6 +69,16 @@ def task_reopen(*, task: Task, by) -> Task:
     return task
 
 
+def task_reminder_handled(*, task: Task, remind_at: datetime.datetime) -> bool:
+    """Mark ``task``'s reminder for ``remind_at`` handled (sent, or dropped as too late), unless
+    the task has moved to another moment meanwhile; whether this call marked it.
+
+    Bookkeeping of the reminder job, not an edit of the task: no history entry, no new version.
+    """
+    marked = Task.objects.filter(pk=task.pk, remind_at=remind_at).exclude(reminded_for=remind_at)
+    return bool(marked.update(reminded_for=remind_at))
+
+
 def task_delete(*, task: Task, by) -> None:
     delete_record(task, by=by)
 

@@ -59,13 +59,15 @@ def notify(
     target: models.Model | None = None,
     actor=None,
     key: str | None = None,
+    link: str = "",
 ) -> Notification | None:
-    """Tell ``recipient`` ``text()`` (called in their language) about ``target``.
+    """Tell ``recipient`` ``text()`` (called in their language) about ``target`` (or, about no
+    one record, with a ``link`` to a page).
 
-    Nobody is told of what they did themselves, an inactive user is told nothing, and a kind
-    the recipient turned off keeps nothing. With a ``key``, a second notification with the same
-    key for the same person is not stored (the first is returned): reminders and daily notices
-    go out once however many workers run them. Returns what was stored, or None.
+        Nobody is told of what they did themselves, an inactive user is told nothing, and a kind
+        the recipient turned off keeps nothing. With a ``key``, a second notification with the same
+        key for the same person is not stored (the first is returned): reminders and daily notices
+        go out once however many workers run them. Returns what was stored, or None.
     """
     if recipient is None or not recipient.is_active:
         return None
@@ -85,6 +87,7 @@ def notify(
         text=written,
         delivery=delivery,
         key=key or "",
+        link=link,
     )
     if target is not None:
         notification.target_type = ContentType.objects.get_for_model(target)
