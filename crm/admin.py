@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ConfirmImportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import resources, services
@@ -46,6 +47,10 @@ from .models import (
     Interaction,
     Lead,
     Opportunity,
+    Rule,
+    RuleAction,
+    RuleCondition,
+    RuleRun,
     SearchableModel,
     Stage,
     StageChange,
@@ -324,11 +329,32 @@ class AuditedAdmin(KeysFirstChangelist, LeftToRightInputs, SimpleHistoryAdmin):
                 formset.new_objects.append(record)
 
 
+class CRMImportForm(ImportForm):
+    run_rules = forms.BooleanField(
+        label=_("Run the automation rules on the imported records"),
+        required=False,
+        help_text=_("Off: the rules do nothing for this file's records."),
+    )
+
+
+class CRMConfirmImportForm(ConfirmImportForm):
+    run_rules = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
 class ImportExportAdmin(ImportExportModelAdmin):
-    """CSV and XLSX, UTF-8 with a byte-order mark so spreadsheet programs show Arabic right."""
+    """CSV and XLSX, UTF-8 with a byte-order mark so spreadsheet programs show Arabic right;
+    the automation rules run on an import's records only if the import asks for it."""
 
     formats = [CSV, XLSX]
     to_encoding = "utf-8-sig"
+    import_form_class = CRMImportForm
+    confirm_form_class = CRMConfirmImportForm
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["run_rules"] = import_form.cleaned_data.get("run_rules", False)
+        return initial
 
     def process_result(self, result, request):
         # The confirm step refused what the preview accepted (records changed meanwhile):
@@ -349,7 +375,10 @@ class ImportExportAdmin(ImportExportModelAdmin):
         return super().process_result(result, request)
 
     def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.get("form")
         kwargs = super().get_import_data_kwargs(**kwargs)
+        if form is not None and hasattr(form, "cleaned_data"):
+            kwargs["run_rules"] = bool(form.cleaned_data.get("run_rules"))
         # The confirm step must also roll back everything if any row fails validation.
         kwargs["rollback_on_validation_errors"] = True
         return kwargs
@@ -819,3 +848,82 @@ class TaskAdmin(AuditedAdmin):
             messages.SUCCESS,
         )
         self.report_skipped(request, skipped)
+
+
+# --- Automation --------------------------------------------------------------------------------
+
+
+class RuleConditionInline(admin.TabularInline):
+    model = RuleCondition
+    fields = ("field", "operator", "value")
+    extra = 0
+
+
+class RuleActionInline(admin.StackedInline):
+    model = RuleAction
+    extra = 0
+    autocomplete_fields = ("user", "recipients")
+    fieldsets = (
+        (None, {"fields": ("kind",)}),
+        (_("Create a task"), {"fields": ("title", "due_in_days", "priority")}),
+        (_("Who gets it (a task, an owner)"), {"fields": ("assignee", "user", "group")}),
+        (_("Set a field"), {"fields": ("field", "value")}),
+        (_("Notify users, log a note"), {"fields": ("message", "notify_owner", "recipients")}),
+    )
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    """Managers' rules: a trigger, its conditions and its actions, and a link to its runs."""
+
+    list_display = ("name", "record", "trigger", "is_active", "created_by", "runs_link")
+    list_filter = ("is_active", "record", "trigger")
+    search_fields = ("name",)
+    list_select_related = ("created_by",)
+    autocomplete_fields = ("campaign",)
+    readonly_fields = ("created_by", "created_at")
+    fieldsets = (
+        (None, {"fields": ("name", "is_active", "record", "trigger")}),
+        (_("A field changes to a value"), {"fields": ("field", "value")}),
+        (_("A deal with no interaction"), {"fields": ("days",)}),
+        (_("A lead from a campaign or source"), {"fields": ("campaign", "source")}),
+        (None, {"fields": ("created_by", "created_at")}),
+    )
+    inlines = [RuleConditionInline, RuleActionInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user  # its actions act as the manager who wrote it
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("runs"))
+    def runs_link(self, obj):
+        from django.urls import reverse
+
+        url = reverse("crm:automation-runs") + f"?rule={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Run log"))
+
+
+@admin.register(RuleRun)
+class RuleRunAdmin(admin.ModelAdmin):
+    """The run log, read only (the rules' jobs write it)."""
+
+    list_display = ("created_at", "rule", "target", "trigger", "outcome", "attempts", "error")
+    list_filter = ("outcome", "trigger", "rule")
+    list_select_related = ("rule", "target_type")
+    readonly_fields = [f.name for f in RuleRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("record"))
+    def target(self, obj):
+        url = obj.target_url()
+        label = f"{obj.target_type.name} #{obj.target_id}"
+        return format_html('<a href="{}">{}</a>', url, label) if url else label

@@ -10,6 +10,7 @@ class CrmConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate, pre_migrate
 
+        from .automation import engine  # noqa: F401 (subscribes the rules' listener)
         from .notifications import handlers  # noqa: F401 (subscribes the listeners)
         from .search_index import after_migrate, before_migrate
 

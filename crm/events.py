@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 # How deep in a chain of automations the current write is: 0 for a person's own action.
 chain_depth: contextvars.ContextVar[int] = contextvars.ContextVar("chain_depth", default=0)
+# The chain the current write belongs to, while automation's actions run ("": a person's own
+# write, which starts a chain of its own).
+chain_id: contextvars.ContextVar[str] = contextvars.ContextVar("chain_id", default="")
+# Set while writes (an import that chose so) are to run no automation rule.
+rules_off: contextvars.ContextVar[bool] = contextvars.ContextVar("rules_off", default=False)
 # Set while a bulk write (an import) holds back the "assigned to you" notifications of its writes.
 assignments_held: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "assignments_held", default=False
@@ -50,6 +56,10 @@ class Event:
     # Whether its new owner or assignee is told (no while an import holds them back); decided
     # when the write happens, though the event is heard after the commit.
     tells_assignee: bool = field(default_factory=lambda: not assignments_held.get())
+    # The chain of writes and automations it belongs to, and whether rules hear it: both
+    # taken when the write happens.
+    chain: str = field(default_factory=lambda: chain_id.get() or uuid.uuid4().hex)
+    runs_rules: bool = field(default_factory=lambda: not rules_off.get())
 
     def old(self, name: str, default=None):
         return self.changes[name][0] if name in self.changes else default
@@ -108,6 +118,14 @@ class TaskAssigned(Event):
 
 class TaskCompleted(Event):
     """A task was completed."""
+
+
+class TaskStatusChanged(Event):
+    """A task's status changed (completion included)."""
+
+
+class TaskPriorityChanged(Event):
+    """A task's priority changed."""
 
 
 class InteractionLogged(Event):

@@ -16,19 +16,22 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .automation import engine, scheduled
 from .notifications import mail, reminders
 from .reports import team
 from .services import kept_totals
 
+# Failures that pass: another try, a little later, may well succeed.
+PASSING = (
+    OperationalError,  # the database away, a deadlock, a lock timeout
+    InterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,  # the mail server away, among others
+    smtplib.SMTPException,
+)
 RETRIED = {
-    "autoretry_for": (
-        OperationalError,  # the database away, a deadlock, a lock timeout
-        InterfaceError,
-        RedisConnectionError,
-        RedisTimeoutError,
-        ConnectionError,  # the mail server away, among others
-        smtplib.SMTPException,
-    ),
+    "autoretry_for": PASSING,
     "retry_backoff": 2,  # seconds: 2, 4, 8, ...
     "retry_backoff_max": 5 * 60,
     "retry_jitter": True,
@@ -73,3 +76,27 @@ def send_overdue_notices() -> int:
     """Today's notice to each person with overdue tasks, once a day (beat: hourly, so that a
     worker down at the hour still tells them that day)."""
     return reminders.send_overdue_notices()
+
+
+@shared_task(name="crm.run_rule", bind=True, ignore_result=True, max_retries=4)
+def run_rule(self, run_id: int) -> str | None:
+    """Carry out one queued run of an automation rule (asked for after the commit that
+    triggered it). A passing failure is retried with a growing delay, then logged as failed."""
+    retries = self.request.retries
+    while True:
+        try:
+            return engine.carry_out(run_id)
+        except PASSING as error:
+            if retries >= self.max_retries:
+                engine.failed_for_good(run_id, error)
+                return None
+            engine.attempt_failed(run_id, error)
+            if not self.request.is_eager:
+                raise self.retry(exc=error, countdown=2 ** (retries + 1)) from error
+            retries += 1  # run in the process that asked: tried again here, at once
+
+
+@shared_task(name="crm.run_scheduled_rules", ignore_result=True, **RETRIED)
+def run_scheduled_rules() -> int:
+    """The rules of tasks become overdue and deals left idle (beat: hourly)."""
+    return scheduled.run_scheduled()

@@ -13,6 +13,7 @@ a traceback (``templates/admin/import_export/import.html`` shows these messages)
 
 import logging
 import re
+from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import (
@@ -27,7 +28,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from import_export import fields, resources, results, widgets
 
-from . import notifications, services
+from . import automation, notifications, services
 from .forms import CAMPAIGN_FIELDS, CONTACT_FIELDS, LEAD_FIELDS, OPPORTUNITY_FIELDS
 from .models import Campaign, Contact, Lead, Opportunity, Stage
 from .services.base import take_saved
@@ -150,7 +151,9 @@ class CRMResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         return guard(super().export_field(field, instance, **kwargs))
 
-    def import_data(self, dataset, *args, **kwargs):
+    def import_data(self, dataset, *args, run_rules: bool = False, **kwargs):
+        """Import ``dataset``; the automation rules run on its records only with ``run_rules``
+        (the import's choice: off unless asked for)."""
         # A misspelt or foreign column would otherwise be dropped without a word: nothing of
         # such a file is read.
         problem = self.column_problem(dataset.headers or [])
@@ -159,7 +162,7 @@ class CRMResource(resources.ModelResource):
             result.append_base_error(self.get_error_result_class()(FileRefused(problem)))
             return result
         # A file of 10,000 leads is not 10,000 "assigned to you" notifications (or emails).
-        with notifications.held():
+        with notifications.held(), nullcontext() if run_rules else automation.rules_off():
             return super().import_data(dataset, *args, **kwargs)
 
     def column_problem(self, headers) -> str:

@@ -27,6 +27,7 @@ urlpatterns = [
     path("search", views.GlobalSearchView.as_view(), name="search"),
     # Notifications: the bell, the list, reading them, how each person is told
     path("notifications", views.NotificationListView.as_view(), name="notification-list"),
+    path("automation/runs", views.RuleRunListView.as_view(), name="automation-runs"),
     path("notifications/bell", views.BellView.as_view(), name="notification-bell"),
     path("notifications/menu", views.MenuView.as_view(), name="notification-menu"),
     path(

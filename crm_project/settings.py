@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.send_overdue_notices",
         "schedule": crontab(minute=5, hour=f"{int(CRM_WORKDAY_START.split(':')[0])}-23"),
     },
+    "scheduled automation rules": {
+        "task": "crm.run_scheduled_rules",
+        "schedule": crontab(minute=15),
+    },
     "notification digests": {
         "task": "crm.send_notification_digests",
         "schedule": crontab(hour=CRM_DIGEST_HOUR, minute=0),

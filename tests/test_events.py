@@ -174,14 +174,14 @@ def test_events_page_task_create_edit_complete(rep_client, rep, heard):
     with heard:
         rep_client.post(reverse("crm:task-complete", args=[task.pk]))
         rep_client.post(reverse("crm:task-complete", args=[task.pk]))  # already done
-    assert heard.names == ["TaskCompleted"]
+    assert heard.names == ["TaskCompleted", "TaskStatusChanged"]
 
     services.task_reopen(task=task, by=rep)
     url = reverse("crm:task-update", args=[task.pk])
     data = page_form(rep_client, url, assigned_to=colleague.pk, status=TaskStatus.COMPLETED)
     with heard:
         assert rep_client.post(url, data).status_code == 302
-    assert heard.names == ["TaskAssigned", "TaskCompleted"]
+    assert heard.names == ["TaskAssigned", "TaskCompleted", "TaskStatusChanged"]
 
 
 def test_events_page_interaction_logged(rep_client, rep, heard):
@@ -225,7 +225,7 @@ def test_events_admin_inline_task_on_a_lead(manager_client, manager, heard):
     data[f"{prefix}-0-status"] = TaskStatus.COMPLETED
     with heard:
         assert manager_client.post(url, data).status_code == 302
-    assert heard.names == ["TaskAssigned", "TaskCompleted"]
+    assert heard.names == ["TaskAssigned", "TaskCompleted", "TaskStatusChanged"]
     task.refresh_from_db()
     assert (task.assigned_to, task.status) == (rep, TaskStatus.COMPLETED)
 
@@ -265,7 +265,7 @@ def test_events_admin_actions(manager_client, manager, heard):
             reverse("admin:crm_task_changelist"),
             {"action": "mark_completed", ACTION_CHECKBOX_NAME: [task.pk for task in tasks]},
         )
-    assert heard.names == ["TaskCompleted"] * 2
+    assert heard.names == ["TaskCompleted"] * 2 + ["TaskStatusChanged"] * 2
 
 
 def test_events_nothing_is_announced_when_the_write_rolls_back(rep, heard):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from kombu import pools
 
 from crm import jobs
-from crm.factories import LeadFactory
+from crm.factories import LeadFactory, UserFactory
 from crm.reports import team
 from crm_project.celery import app as celery_app
 
@@ -351,3 +351,49 @@ def test_reminders_are_told_once_by_two_workers_and_one_killed_half_way(workers)
     assert told.count() == 900
     assert {row["n"] for row in per_task} == {1}
     assert {n.recipient_id for n in told} == {rep.pk for rep in reps}
+
+
+@pytest.mark.slow
+@with_a_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_runs_the_rules_and_stops_those_that_would_loop(worker, manager, rep):
+    """Rules carried out by a real worker: two that answer each other stop after one turn
+    each, a runaway that makes a task for each task made is stopped at its depth with an
+    error logged, and a rule that meets a refusal is logged as failed, with why."""
+    from crm import services
+    from crm.models import Rule, RuleAction, RuleRun, Task
+    from crm.models.automation import MAX_DEPTH
+
+    def rule(name, record, trigger, action, **fields):
+        made = Rule.objects.create(
+            name=name, record=record, trigger=trigger, created_by=manager, **fields
+        )
+        RuleAction.objects.create(rule=made, **action)
+        return made
+
+    ping = rule("Ping", "lead", "changed_to", {"kind": "set_field", "field": "status",
+                "value": "contacted"}, field="status", value="qualified")  # fmt: skip
+    pong = rule("Pong", "lead", "changed_to", {"kind": "set_field", "field": "status",
+                "value": "qualified"}, field="status", value="contacted")  # fmt: skip
+    runaway = rule("Runaway", "task", "created", {"kind": "create_task", "title": "Again"})
+    left = UserFactory(username="gone", is_active=False)
+    refused = rule("Refused", "lead", "created", {"kind": "assign_owner", "assignee": "user",
+                   "user": left})  # fmt: skip
+
+    lead = LeadFactory(owner=rep)
+    services.lead_update(lead=lead, by=rep, data={"status": "qualified"})  # commits: a worker
+    services.task_create(by=rep, data={"title": "First", "due_date": timezone.localdate()})
+    services.lead_create(by=rep, data={"name": "New", "phone": "0501112233"})
+    finished = RuleRun.objects.exclude(outcome="queued")
+    log = "".join(worker.log)
+    assert wait_for(lambda: finished.count() == 2 + MAX_DEPTH + 1 + 1, 60), log
+    assert RuleRun.objects.filter(rule=ping).count() == 1
+    assert RuleRun.objects.filter(rule=pong).count() == 1
+    assert Task.objects.count() == 1 + MAX_DEPTH
+    stopped = RuleRun.objects.get(rule=runaway, outcome="stopped")
+    assert "depth" in stopped.error
+    failed = RuleRun.objects.get(rule=refused)
+    assert (failed.outcome, failed.error) == (
+        "failed",
+        "Assign the owner: No active user to give it to.",
+    )

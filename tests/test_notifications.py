@@ -316,7 +316,7 @@ def test_settings_offer_the_kinds_sent_and_keep_my_choices(rep, rep_client):
     for kind in OFFERED_KINDS:
         assert f'name="{kind.value}"' in content
         assert str(kind.label) in content
-    assert 'name="automation"' not in content  # not sent yet: not offered
+    assert 'name="import_finished"' not in content  # not sent yet: not offered
     choices = {kind.value: Delivery.APP.value for kind in OFFERED_KINDS}
     choices.update(assigned="email", deal_closed="digest", lead_converted="off", task_due="email")
     response = rep_client.post(SETTINGS, choices, follow=True)
@@ -324,7 +324,7 @@ def test_settings_offer_the_kinds_sent_and_keep_my_choices(rep, rep_client):
     saved = dict(NotificationSetting.objects.filter(user=rep).values_list("kind", "delivery"))
     assert saved == {
         "assigned": "email", "deal_closed": "digest", "lead_converted": "off",
-        "task_due": "email", "task_overdue": "app",
+        "task_due": "email", "task_overdue": "app", "automation": "app",
     }  # fmt: skip
     content = rep_client.get(SETTINGS).content.decode()
     assert re.search(r'name="assigned"[^>]*>.*?<option value="email" selected', content, re.S)

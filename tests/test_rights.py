@@ -36,6 +36,8 @@ NOTIFICATION_ACTIONS = {
     "crm:notification-read",
     "crm:notification-read-all",
 }
+# Pages for managers only: a rep is refused.
+MANAGERS_ONLY = {"crm:automation-runs"}
 # Saved views: POST only too; a refusal is said on the list (tests/test_saved_views.py).
 VIEW_ACTIONS = {
     "crm:saved-view-create",
@@ -133,7 +135,7 @@ def expected_for_rep(name, own):
     """What a rep gets on ``name``: own records may change; others' only be seen."""
     if name in ACTIONS | VIEW_ACTIONS | NOTIFICATION_ACTIONS:
         return 405  # a GET on a change, whoever asks
-    if name.endswith(("-update", "-convert")) and not own:
+    if name.endswith(("-update", "-convert")) and not own or name in MANAGERS_ONLY:
         return 403
     return 200
 

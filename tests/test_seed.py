@@ -431,3 +431,26 @@ def test_seed_crm_big_seeds_build_the_indexes_after_the_rows(monkeypatch):
 def test_seed_crm_small_seeds_keep_their_indexes(monkeypatch):
     out = seed(leads=5)
     assert "Dropping the indexes" not in out
+
+
+@pytest.mark.django_db
+def test_seed_crm_adds_a_few_sensible_rules_that_its_own_writes_do_not_trigger(
+    django_capture_on_commit_callbacks,
+):
+    from crm.automation.scheduled import run_scheduled
+    from crm.models import Rule, RuleRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        seed()
+    rules = {rule.name: rule for rule in Rule.objects.all()}
+    assert set(rules) == {
+        "Website lead: a follow-up call the next day",
+        "Deal idle for 14 days: tell its owner",
+    }
+    assert all(rule.is_active and rule.created_by.username == "manager" for rule in rules.values())
+    assert not RuleRun.objects.exists()  # its conversions ran no rule
+    with django_capture_on_commit_callbacks(execute=True):
+        run_scheduled()  # the demo's idle deals: their owners are told
+    assert RuleRun.objects.filter(outcome="succeeded").exists()
+    seed("--reset")
+    assert Rule.objects.count() == 2  # kept, not doubled

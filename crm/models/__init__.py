@@ -5,6 +5,15 @@ admin) and by a database constraint (so no bulk update, import or raw write can 
 """
 
 from .activity import Interaction, Task, TaskQuerySet
+from .automation import (
+    ActionKind,
+    Rule,
+    RuleAction,
+    RuleCondition,
+    RuleRun,
+    RunOutcome,
+    Trigger,
+)
 from .base import (
     MONEY,
     ZERO,
@@ -43,6 +52,13 @@ from .preferences import UserPreference
 from .saved_views import ListDefault, SavedView
 
 __all__ = [
+    "ActionKind",
+    "Rule",
+    "RuleAction",
+    "RuleCondition",
+    "RuleRun",
+    "RunOutcome",
+    "Trigger",
     "MONEY",
     "TASK_OPEN_STATUSES",
     "ZERO",

@@ -30,14 +30,15 @@ class NotificationKind(models.TextChoices):
     IMPORT_FINISHED = "import_finished", _("Imports finished")
 
 
-# The kinds sent today, which the settings page offers; the others come with their features
-# (automation's "notify", background imports).
+# The kinds sent today, which the settings page offers; the other comes with its feature
+# (background imports).
 OFFERED_KINDS = (
     NotificationKind.ASSIGNED,
     NotificationKind.TASK_DUE,
     NotificationKind.TASK_OVERDUE,
     NotificationKind.DEAL_CLOSED,
     NotificationKind.LEAD_CONVERTED,
+    NotificationKind.AUTOMATION,
 )
 
 

@@ -17,7 +17,9 @@ def _task_events(task: Task, by, changes) -> list:
     completed = changed(changes, "status") and task.status == TaskStatus.COMPLETED
     return [
         events.TaskAssigned(task, by, changes) if changed(changes, "assigned_to") else None,
+        events.TaskStatusChanged(task, by, changes) if changed(changes, "status") else None,
         events.TaskCompleted(task, by, changes) if completed else None,
+        events.TaskPriorityChanged(task, by, changes) if changed(changes, "priority") else None,
     ]
 
 

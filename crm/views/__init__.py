@@ -10,6 +10,7 @@ from .activities import (
     TaskListView,
     TaskUpdateView,
 )
+from .automation import RuleRunListView
 from .board import OpportunityMoveView, PipelineBoardView
 from .campaigns import CampaignCreateView, CampaignDetailView, CampaignListView, CampaignUpdateView
 from .contacts import ContactCreateView, ContactDetailView, ContactListView, ContactUpdateView
@@ -66,6 +67,7 @@ __all__ = [
     "DashboardView",
     "MenuView",
     "NotificationListView",
+    "RuleRunListView",
     "NotificationOpenView",
     "NotificationReadAllView",
     "NotificationReadView",
