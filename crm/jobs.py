@@ -9,6 +9,7 @@ away) is retried with a growing delay.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 
 from celery import shared_task
@@ -30,6 +31,8 @@ PASSING = (
     ConnectionError,  # the mail server away, among others
     smtplib.SMTPException,
 )
+logger = logging.getLogger(__name__)
+
 RETRIED = {
     "autoretry_for": PASSING,
     "retry_backoff": 2,  # seconds: 2, 4, 8, ...
@@ -94,6 +97,10 @@ def run_rule(self, run_id: int) -> str | None:
             if not self.request.is_eager:
                 raise self.retry(exc=error, countdown=2 ** (retries + 1)) from error
             retries += 1  # run in the process that asked: tried again here, at once
+        except Exception as error:  # a bug, bad data: logged as failed, never left queued
+            logger.exception("Automation run %s failed", run_id)
+            engine.failed_for_good(run_id, error)
+            return None
 
 
 @shared_task(name="crm.run_scheduled_rules", ignore_result=True, **RETRIED)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -456,3 +457,72 @@ def test_an_import_runs_the_rules_only_if_it_chooses_to(
     assert Lead.objects.count() == 2
     assert Task.objects.count() == (2 if run_rules else 0)
     assert RuleRun.objects.count() == (2 if run_rules else 0)
+
+
+# -- from a review ----------------------------------------------------------------------------
+
+
+def test_the_events_of_one_write_are_one_chain(rep, committed):
+    from crm import events
+
+    lead = LeadFactory(owner=rep, status="new")
+    sara = a_rep("sara")
+    with events.recorded() as heard, committed():
+        services.lead_update(lead=lead, by=rep, data={"owner": sara, "status": "qualified"})
+    assert len(heard) == 2 and heard[0].chain == heard[1].chain
+
+
+def test_a_rule_turned_off_after_its_run_was_queued_does_nothing(manager, rep, committed):
+    from crm.automation import engine
+
+    rule = a_rule(manager, record="lead", trigger="created", actions=[FOLLOW_UP])
+    lead = LeadFactory(owner=rep)
+    run = services.automation.rule_run_queue(
+        rule=rule, record=lead, trigger="created", chain="x", depth=0
+    )
+    Rule.objects.filter(pk=rule.pk).update(is_active=False)
+    assert engine.carry_out(run.pk) == RunOutcome.SKIPPED
+    assert not Task.objects.filter(lead=lead).exists()
+
+
+def test_a_run_whose_job_was_lost_is_asked_for_again(manager, rep, committed):
+    rule = a_rule(manager, record="lead", trigger="created", actions=[FOLLOW_UP])
+    lead = LeadFactory(owner=rep)
+    run = services.automation.rule_run_queue(
+        rule=rule, record=lead, trigger="created", chain="lost", depth=0
+    )
+    run_scheduled()  # too young: its job may still come
+    assert RuleRun.objects.get(pk=run.pk).outcome == RunOutcome.QUEUED
+    RuleRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    run_scheduled()
+    assert RuleRun.objects.get(pk=run.pk).outcome == RunOutcome.SUCCEEDED
+    assert Task.objects.filter(lead=lead).count() == 1
+
+
+def test_a_campaign_a_rule_names_is_not_deleted_under_it(manager, manager_client):
+    spring = CampaignFactory(name="Spring")
+    a_rule(
+        manager, record="lead", trigger="lead_from", campaign=spring,
+        actions=[{"kind": "notify", "message": "New lead {name}"}],
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="point to it"):
+        services.campaign_delete(campaign=spring, by=manager)
+    assert Rule.objects.get().campaign == spring
+
+
+@pytest.mark.parametrize(
+    "rule_fields, action",
+    [
+        ({"record": ""}, {"kind": "set_field", "field": "status", "value": "new"}),
+        ({}, {"kind": "set_field", "field": "probability", "value": "²"}),
+        ({}, {"kind": "set_field", "field": "probability", "value": "101"}),
+    ],
+)
+def test_a_bad_action_in_the_admin_is_a_message_not_an_error(manager_client, rule_fields, action):
+    data = rule_post(**{"record": "opportunity", **rule_fields})
+    data.update({f"actions-0-{name}": value for name, value in action.items()})
+    response = manager_client.post("/admin/crm/rule/add/", data)
+    assert response.status_code == 200
+    assert not Rule.objects.exists()

@@ -239,3 +239,19 @@ def test_the_tasks_history_shows_its_time_and_reminder_changing(rep_client, rep)
     assert "due time" in history.lower() and "16:30" in history
     assert "15 minutes before" in history
     assert "remind at" not in history.lower()  # bookkeeping, not an edit
+
+
+@pytest.mark.parametrize(
+    "due, lead, expected",
+    [  # Europe/Berlin's clocks: forward on 29 March 2026, back on 25 October 2026
+        ((2026, 3, 29, 3, 30), 60, (2026, 3, 29, 0, 30)),
+        ((2026, 10, 25, 3, 0), 60, (2026, 10, 25, 1, 0)),
+    ],
+)
+def test_a_reminder_comes_its_lead_before_in_real_time_across_a_clock_change(due, lead, expected):
+    with override_settings(TIME_ZONE="Europe/Berlin"):
+        task = TaskFactory(
+            due_date=datetime.date(*due[:3]), due_time=datetime.time(*due[3:]), reminder=lead
+        )
+        assert task.due_moment() - task.remind_at == datetime.timedelta(minutes=lead)
+        assert task.remind_at == datetime.datetime(*expected, tzinfo=datetime.UTC)

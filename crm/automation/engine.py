@@ -136,6 +136,8 @@ def carry_out(run_id: int) -> str | None:
 
 def act(run: RuleRun) -> tuple[str, str]:
     rule = run.rule
+    if not rule.is_active:  # turned off since the run was queued
+        return RunOutcome.SKIPPED, _("The rule was turned off.")
     model = MODELS[rule.record]
     record = model.objects.filter(pk=run.target_id).first()
     if record is None:

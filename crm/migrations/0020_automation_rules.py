@@ -39,10 +39,11 @@ def take_them_back(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     managers = Group.objects.filter(name="Sales manager").first()
     if managers is not None:
+        # By id: going back, the permission model of this state is not the group's.
         managers.permissions.remove(
             *Permission.objects.filter(
                 content_type__app_label="crm", codename__in=MANAGER_PERMISSIONS
-            )
+            ).values_list("pk", flat=True)
         )
 
 
@@ -158,7 +159,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         blank=True,
                         null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to="crm.campaign",
                         verbose_name="campaign",

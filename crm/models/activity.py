@@ -349,7 +349,8 @@ class Task(SearchableModel, TimeStampedModel):
         due = self.due_moment()
         if due is None or self.reminder is None:
             return None
-        return due - datetime.timedelta(minutes=self.reminder)
+        # In real time, not on the wall clock (a lead across a daylight-saving change).
+        return due.astimezone(datetime.UTC) - datetime.timedelta(minutes=self.reminder)
 
     def follow_status(self) -> None:
         """``completed_at`` follows the status, whatever path changed it."""

@@ -10,6 +10,7 @@ another stop; a chain deeper than ``MAX_DEPTH`` is stopped with a logged error.
 
 from __future__ import annotations
 
+import re
 import string
 
 from django.conf import settings
@@ -93,7 +94,7 @@ class Rule(models.Model):
     campaign = models.ForeignKey(
         "crm.Campaign",
         verbose_name=_("campaign"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,  # a rule that names it stops its deletion, with why
         null=True,
         blank=True,
         related_name="+",
@@ -380,8 +381,8 @@ class RuleAction(models.Model):
                 errors["group"] = _("Choose the group whose members take turns.")
             if self.kind == ActionKind.ASSIGN_OWNER and self.assignee == Assignee.OWNER:
                 errors["assignee"] = _("Choose a user or a group to give the record to.")
-        if self.kind == ActionKind.SET_FIELD and record is not None:
-            if self.field not in SET_FIELDS_OF[record]:
+        if self.kind == ActionKind.SET_FIELD and record:
+            if self.field not in SET_FIELDS_OF.get(record, ()):
                 errors["field"] = _("This kind of record has no such field to set.")
             elif problem := set_value_problem(record, self.field, self.value):
                 errors["value"] = problem
@@ -443,7 +444,9 @@ def set_value_problem(record: str, field: str, value: str):
         }
     elif field == SetField.RATING and value not in {"1", "2", "3", "4", "5"}:
         return _("Give a rating from 1 to 5.")
-    elif field == SetField.PROBABILITY and not (value.isdigit() and 0 <= int(value) <= 100):
+    elif field == SetField.PROBABILITY and not (
+        re.fullmatch(r"[0-9]{1,3}", value) and int(value) <= 100
+    ):
         return _("Give a probability from 0 to 100.")
     elif field == SetField.STAGE:
         stage = Stage.objects.filter(code=value).first()

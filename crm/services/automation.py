@@ -44,13 +44,14 @@ def rule_run_queue(
 def rule_run_take(run_id: int) -> RuleRun | None:
     """Lock the run for its job (until the job's transaction ends); None unless still queued
     (a job delivered twice, or one whose run another worker finished)."""
-    run = (
-        RuleRun.objects.select_for_update()
+    # The run's row alone (of="self"): locking the joined rule and its author's user row too
+    # would hold off, and could deadlock with, that person's own writes.
+    return (
+        RuleRun.objects.select_for_update(of=("self",))
         .filter(pk=run_id, outcome=RunOutcome.QUEUED)
         .select_related("rule__created_by")
         .first()
     )
-    return run
 
 
 def rule_run_finish(run: RuleRun, outcome: str, error: str = "") -> None:

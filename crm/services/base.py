@@ -12,6 +12,7 @@ A service creates, updates or deletes one record for an acting user (``by``):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -193,10 +194,13 @@ def take_saved(copy: models.Model, saved: models.Model) -> None:
 
 
 def announce(*happened: events.Event | None) -> None:
-    """Emit each event (``None`` skipped) once the transaction commits."""
-    for event in happened:
-        if event is not None:
-            events.emit(event)
+    """Emit each event (``None`` skipped) once the transaction commits; the events of one
+    write (an owner and a status changed together) are one chain, so a rule runs once for it."""
+    told = [event for event in happened if event is not None]
+    if len(told) > 1 and not events.chain_id.get():
+        told = [dataclasses.replace(event, chain=told[0].chain) for event in told]
+    for event in told:
+        events.emit(event)
 
 
 def changed(changes: Changes, *names: str) -> bool:

@@ -39,8 +39,11 @@ def pipeline_summary() -> dict:
 
 
 def fold_if_many(total: type[KeptTotal]) -> None:
-    """Fold ``total``'s rows if there are more than ``FOLD_AFTER`` (one indexed probe to know)."""
-    if total.objects.order_by("pk")[FOLD_AFTER : FOLD_AFTER + 1].exists():
+    """Fold ``total``'s rows if there are ``FOLD_AFTER`` more than its groups (a count of the
+    groups, a few hundred, and an indexed probe to know): folded, one row a group is left."""
+    groups = total._meta.get_field(total.GROUP).related_model._default_manager.count()
+    limit = groups + FOLD_AFTER
+    if total.objects.order_by("pk")[limit : limit + 1].exists():
         fold_soon(total)
 
 
