@@ -526,3 +526,15 @@ def test_a_bad_action_in_the_admin_is_a_message_not_an_error(manager_client, rul
     response = manager_client.post("/admin/crm/rule/add/", data)
     assert response.status_code == 200
     assert not Rule.objects.exists()
+
+
+def test_a_record_a_rule_gives_someone_is_told_as_the_rules_not_the_authors(manager, committed):
+    sara = a_rep("sara")
+    a_rule(
+        manager, record="lead", trigger="created",
+        actions=[{"kind": "assign_owner", "assignee": "user", "user": sara}],
+    )  # fmt: skip
+    new_lead(manager, committed, name="Huda Saleh")
+    told = Notification.objects.get(recipient=sara, kind="assigned")
+    assert told.text == "The lead Huda Saleh is yours now."
+    assert told.actor is None

@@ -28,7 +28,7 @@ def _user(pk):
 
 
 def _assigned_text(event: events.Event, what: str):
-    record, by = event.record, event.by
+    record, by = event.record, acting(event)
 
     def text():
         names = {"name": str(record), "by": person(by)}
@@ -54,6 +54,12 @@ def _assigned_text(event: events.Event, what: str):
     return text
 
 
+def acting(event: events.Event):
+    """Who did it, as the person told reads it: nobody for an automation rule's write (its
+    services act as the rule's author, who did not do this by hand)."""
+    return None if event.depth > 0 else event.by
+
+
 def _tell_the_new_holder(event: events.Event, field: str, what: str) -> None:
     if not event.tells_assignee:
         return
@@ -65,7 +71,7 @@ def _tell_the_new_holder(event: events.Event, field: str, what: str) -> None:
         kind=NotificationKind.ASSIGNED,
         text=_assigned_text(event, what),
         target=event.record,
-        actor=event.by,
+        actor=acting(event),
     )
 
 
